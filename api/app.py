@@ -1,0 +1,88 @@
+"""Starlette application factory."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import strawberry
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from api.graphql_view import GraphQLView
+from api.logs import RequestIdMiddleware
+from api.settings import Settings
+from db.migrate import head_revision
+from db.pool import create_read_pool
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, database_url: str, schema: strawberry.Schema | None = None) -> Starlette:
+    """Build the app; the read-only pool is opened in the lifespan and kept in app.state."""
+    if schema is None:
+        from schema.schema import schema as default_schema
+
+        schema = default_schema
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.pool = await create_read_pool(database_url, settings)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    graphql = GraphQLView(schema, settings)
+    head = head_revision()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        pool: asyncpg.Pool = request.app.state.pool
+        checks: dict[str, Any] = {}
+        try:
+            async with pool.acquire(timeout=2) as connection:
+                checks["database"] = True
+                revision = await connection.fetchval("SELECT version_num FROM alembic_version")
+                checks["migrations"] = revision == head
+                release = await connection.fetchval("SELECT version FROM data_releases ORDER BY id DESC LIMIT 1")
+                checks["dataRelease"] = release
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            checks.setdefault("database", False)
+            checks["error"] = type(exc).__name__
+        ready = bool(checks.get("database") and checks.get("migrations") and checks.get("dataRelease"))
+        status = 200 if ready else 503
+        headers = {} if ready else {"Retry-After": "5"}
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=status, headers=headers)
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    middleware = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["content-type", "authorization", "x-request-id", "if-none-match"],
+                expose_headers=["x-request-id", "etag"],
+                max_age=600,
+            )
+        )
+    routes = [
+        Route("/", root),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,0 +1,95 @@
+"""Mapping of execution errors to what a client sees.
+
+Client mistakes keep their message and get `extensions.code`; anything unexpected is
+masked (no stack trace, no SQL) and logged with the request id; a database outage is
+reported so that the HTTP layer can answer 503.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+from graphql import GraphQLError
+
+from schema.errors import ClientError
+
+logger = logging.getLogger("api.errors")
+
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+
+_UNAVAILABLE_TYPES: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    TimeoutError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, _UNAVAILABLE_TYPES):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def error_code(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(error, ClientError):
+        return error.code
+    if isinstance(original, ClientError):
+        return original.code
+    if original is not None:
+        if isinstance(original, asyncpg.exceptions.QueryCanceledError):
+            return "QUERY_TIMEOUT"
+        if is_database_unavailable(original):
+            return DATABASE_UNAVAILABLE
+        return "INTERNAL_SERVER_ERROR"
+    existing = (error.extensions or {}).get("code")
+    if isinstance(existing, str):
+        return existing
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable "):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+_PUBLIC_MESSAGES = {
+    "INTERNAL_SERVER_ERROR": "Internal server error.",
+    DATABASE_UNAVAILABLE: "The database is unavailable; retry shortly.",
+    "QUERY_TIMEOUT": "The query took too long and was cancelled.",
+}
+
+
+def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
+    code = error_code(error)
+    formatted: dict[str, Any] = error.formatted
+    if code in _PUBLIC_MESSAGES:
+        if code == "INTERNAL_SERVER_ERROR":
+            logger.error(
+                "unexpected error (request %s) at %s",
+                request_id,
+                error.path,
+                exc_info=error.original_error,
+            )
+        formatted = {"message": _PUBLIC_MESSAGES[code]}
+        if error.locations:
+            formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        if error.path:
+            formatted["path"] = error.path
+    extensions = dict(formatted.get("extensions") or {})
+    extensions["code"] = code
+    if request_id and code in _PUBLIC_MESSAGES:
+        extensions["requestId"] = request_id
+    formatted["extensions"] = extensions
+    return formatted

@@ -1,0 +1,30 @@
+"""The statement runner every read goes through: one place to count and time SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+
+@dataclass
+class QueryRunner:
+    """Runs read-only SQL on the pool for one request, counting statements."""
+
+    pool: asyncpg.Pool
+    statements: list[str] = field(default_factory=list)
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self.statements.append(sql)
+        async with self.pool.acquire() as connection:
+            rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+        return rows
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = await self.fetchrow(sql, *args)
+        return None if row is None else row[0]

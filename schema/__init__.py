@@ -1,0 +1,1 @@
+"""The typed GraphQL schema: one module per domain."""

@@ -1,0 +1,1 @@
+"""Curated seed files and the loader that validates and writes them."""
