@@ -54,7 +54,9 @@ def create_app(settings: Settings, database_url: str, schema: strawberry.Schema 
                 checks["database"] = True
                 revision = await connection.fetchval("SELECT version_num FROM alembic_version")
                 checks["migrations"] = revision == head
-                release = await connection.fetchval("SELECT version FROM data_releases ORDER BY id DESC LIMIT 1")
+                release = await connection.fetchval(
+                    "SELECT version FROM data_releases ORDER BY id DESC LIMIT 1"
+                )
                 checks["dataRelease"] = release
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             checks.setdefault("database", False)

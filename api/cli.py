@@ -127,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
-    migrate.add_argument("revision", nargs="?", default="head", help="target revision (default head; 'base' or -N to go down)")
+    migrate.add_argument(
+        "revision",
+        nargs="?",
+        default="head",
+        help="target revision (default head; 'base' or -N to go down)",
+    )
     migrate.set_defaults(handler=cmd_migrate)
 
     seed = commands.add_parser("seed", help="validate and load the curated seed files in one transaction")
@@ -137,7 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(handler=cmd_seed)
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
-    export.add_argument("--output", default=str(PROJECT_ROOT / "schema.graphql"), help="file to write (default schema.graphql)")
+    export.add_argument(
+        "--output",
+        default=str(PROJECT_ROOT / "schema.graphql"),
+        help="file to write (default schema.graphql)",
+    )
     export.set_defaults(handler=cmd_export_schema)
     return parser
 

@@ -48,7 +48,7 @@ def error_code(error: GraphQLError) -> str:
         return error.code
     if isinstance(original, ClientError):
         return original.code
-    if original is not None:
+    if original is not None and not isinstance(original, GraphQLError):
         if isinstance(original, asyncpg.exceptions.QueryCanceledError):
             return "QUERY_TIMEOUT"
         if is_database_unavailable(original):
@@ -73,7 +73,7 @@ _PUBLIC_MESSAGES = {
 
 def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
     code = error_code(error)
-    formatted: dict[str, Any] = error.formatted
+    formatted: dict[str, Any] = dict(error.formatted)
     if code in _PUBLIC_MESSAGES:
         if code == "INTERNAL_SERVER_ERROR":
             logger.error(

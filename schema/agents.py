@@ -26,9 +26,12 @@ class AdcConstruct(Entity):
     payload: str = column(description="The cytotoxic payload.")
     payload_class: PayloadClass | None = column(description="Pharmacological class of the payload.")
     linker: str | None = column(description="The linker joining payload and antibody.")
-    linker_cleavable: bool | None = column(description="Whether the linker is cleavable (allowing a bystander effect with membrane-permeable payloads).")
+    linker_cleavable: bool | None = column(
+        description="Whether the linker is cleavable (allowing a bystander effect with membrane-permeable payloads)."
+    )
     drug_to_antibody_ratio: float | None = column(
-        number("drug_to_antibody_ratio"), description="Average number of payload molecules per antibody."
+        number("drug_to_antibody_ratio"),
+        description="Average number of payload molecules per antibody.",
     )
 
 
@@ -52,7 +55,9 @@ class RegionalStatus(Entity):
 
 
 @entity(table="agents", order_by="t.name")
-@strawberry.type(description="A therapeutic agent: an antibody, antibody-drug conjugate, kinase inhibitor or cell therapy.")
+@strawberry.type(
+    description="A therapeutic agent: an antibody, antibody-drug conjugate, kinase inhibitor or cell therapy."
+)
 class Agent(Entity):
     slug: str = column(description="Stable key of the agent, e.g. `fam-trastuzumab-deruxtecan`.")
     name: str = column(description="Name as on the FDA label (else the INN).")
@@ -61,7 +66,9 @@ class Agent(Entity):
     code_names: list[str] = column(description="Development code names, e.g. `DS-8201a`.")
     modality: Modality = column(description="The kind of agent.")
     mechanism: str | None = column(description="Mechanism of action.")
-    binding_site: str | None = column(description="Where the agent binds its target, e.g. HER2 extracellular subdomain IV.")
+    binding_site: str | None = column(
+        description="Where the agent binds its target, e.g. HER2 extracellular subdomain IV."
+    )
     developer: str | None = column(description="Company or companies developing the agent.")
     development_status: DevelopmentStatus = column(description="Overall development status.")
     chembl_id: str | None = column(description="ChEMBL identifier.")
@@ -72,44 +79,67 @@ class Agent(Entity):
     notes: str | None = column(description="Curation notes: what is not yet sourced and why.")
 
     targets: list[Annotated[Target, strawberry.lazy("schema.targets")]] = many_to_many(
-        "Target", "agent_targets", "agent_id", "target_id", description="Molecular targets of the agent."
+        "Target",
+        "agent_targets",
+        "agent_id",
+        "target_id",
+        description="Molecular targets of the agent.",
     )
     adc: AdcConstruct | None = one_to_one(
-        "AdcConstruct", "agent_id", description="ADC construct (payload, linker, DAR), for antibody-drug conjugates."
+        "AdcConstruct",
+        "agent_id",
+        description="ADC construct (payload, linker, DAR), for antibody-drug conjugates.",
     )
     cell_therapy: CellTherapyConstruct | None = one_to_one(
-        "CellTherapyConstruct", "agent_id", description="Cell-therapy construct, for CAR-T products."
+        "CellTherapyConstruct",
+        "agent_id",
+        description="Cell-therapy construct, for CAR-T products.",
     )
     regional_statuses: list[RegionalStatus] = one_to_many(
         "RegionalStatus", "agent_id", description="Development status by region."
     )
     biosimilar_of: Agent | None = many_to_one(
-        "Agent", "biosimilar_of_id", description="The reference product, when this agent is a biosimilar."
+        "Agent",
+        "biosimilar_of_id",
+        description="The reference product, when this agent is a biosimilar.",
     )
     biosimilars: list[Agent] = one_to_many(
         "Agent", "biosimilar_of_id", description="Biosimilars of this agent."
     )
     components: list[Agent] = many_to_many(
-        "Agent", "agent_components", "agent_id", "component_id",
+        "Agent",
+        "agent_components",
+        "agent_id",
+        "component_id",
         description="Component agents, when this agent is a fixed combination.",
     )
     trials: list[Annotated[Trial, strawberry.lazy("schema.trials")]] = many_to_many(
-        "Trial", "agent_trials", "agent_id", "trial_id", order_by="t.start_date NULLS LAST, t.slug",
+        "Trial",
+        "agent_trials",
+        "agent_id",
+        "trial_id",
+        order_by="t.start_date NULLS LAST, t.slug",
         description="Trials in which the agent is part of any arm's regimen.",
     )
     approvals: list[Annotated[Approval, strawberry.lazy("schema.approvals")]] = one_to_many(
-        "Approval", "agent_id", order_by="t.approval_date, t.slug",
+        "Approval",
+        "agent_id",
+        order_by="t.approval_date, t.slug",
         description="Regulatory approvals of the agent, oldest first.",
     )
     resistance_effects: list[Annotated[ResistanceEffect, _RESISTANCE]] = one_to_many(
         "ResistanceEffect", "agent_id", description="How resistance mechanisms affect this agent."
     )
     resistance_mechanisms: list[Annotated[ResistanceMechanism, _RESISTANCE]] = many_to_many(
-        "ResistanceMechanism", "resistance_effects", "agent_id", "mechanism_id",
+        "ResistanceMechanism",
+        "resistance_effects",
+        "agent_id",
+        "mechanism_id",
         description="Resistance mechanisms reported to affect this agent.",
     )
     overcomes: list[Annotated[OvercomingStrategy, _RESISTANCE]] = one_to_many(
-        "OvercomingStrategy", "agent_id",
+        "OvercomingStrategy",
+        "agent_id",
         description="Resistance mechanisms this agent is reported to overcome.",
     )
     sources: list[Source] = sources_field("agent_id")

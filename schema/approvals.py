@@ -26,7 +26,9 @@ class Approval(Entity):
         partial_date("approval_date"),
         description="Date of the approval (YYYY-MM-DD; YYYY-MM where sources give only the month).",
     )
-    type: ApprovalType | None = column("t.approval_type", description="Regulatory pathway; null when not sourced.")
+    type: ApprovalType | None = column(
+        "t.approval_type", description="Regulatory pathway; null when not sourced."
+    )
     line: str | None = column(description="Line of therapy or prior treatment the label requires.")
     summary: str | None = column(description="Summary of the approved indication text.")
 
@@ -37,6 +39,10 @@ class Approval(Entity):
         "Indication", "indication_id", description="The approved indication."
     )
     pivotal_trials: list[Annotated[Trial, strawberry.lazy("schema.trials")]] = many_to_many(
-        "Trial", "approval_trials", "approval_id", "trial_id", description="Trials the approval rests on."
+        "Trial",
+        "approval_trials",
+        "approval_id",
+        "trial_id",
+        description="Trials the approval rests on.",
     )
     sources: list[Source] = sources_field("approval_id")

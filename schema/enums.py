@@ -11,10 +11,20 @@ V = strawberry.enum_value
 
 @strawberry.enum(description="The kind of therapeutic agent.")
 class Modality(Enum):
-    MONOCLONAL_ANTIBODY = V("monoclonal_antibody", description="A monoclonal antibody (including biosimilars and fixed-dose antibody combinations).")
-    ANTIBODY_DRUG_CONJUGATE = V("antibody_drug_conjugate", description="An antibody linked to a cytotoxic payload.")
-    BISPECIFIC_ANTIBODY = V("bispecific_antibody", description="An antibody binding two different epitopes or antigens.")
-    TYROSINE_KINASE_INHIBITOR = V("tyrosine_kinase_inhibitor", description="A small-molecule inhibitor of a receptor tyrosine kinase.")
+    MONOCLONAL_ANTIBODY = V(
+        "monoclonal_antibody",
+        description="A monoclonal antibody (including biosimilars and fixed-dose antibody combinations).",
+    )
+    ANTIBODY_DRUG_CONJUGATE = V(
+        "antibody_drug_conjugate", description="An antibody linked to a cytotoxic payload."
+    )
+    BISPECIFIC_ANTIBODY = V(
+        "bispecific_antibody", description="An antibody binding two different epitopes or antigens."
+    )
+    TYROSINE_KINASE_INHIBITOR = V(
+        "tyrosine_kinase_inhibitor",
+        description="A small-molecule inhibitor of a receptor tyrosine kinase.",
+    )
     CAR_T = V("car_t", description="A chimeric antigen receptor T-cell therapy (living cell product).")
     OTHER = V("other", description="Any other modality.")
 
@@ -28,16 +38,26 @@ class DevelopmentStatus(Enum):
 
 @strawberry.enum(description="Pharmacological class of an antibody-drug conjugate's payload.")
 class PayloadClass(Enum):
-    TOPOISOMERASE_I_INHIBITOR = V("topoisomerase_i_inhibitor", description="A topoisomerase I inhibitor such as DXd or SN-38.")
-    MICROTUBULE_INHIBITOR = V("microtubule_inhibitor", description="A microtubule inhibitor such as DM1 or MMAE.")
+    TOPOISOMERASE_I_INHIBITOR = V(
+        "topoisomerase_i_inhibitor", description="A topoisomerase I inhibitor such as DXd or SN-38."
+    )
+    MICROTUBULE_INHIBITOR = V(
+        "microtubule_inhibitor", description="A microtubule inhibitor such as DM1 or MMAE."
+    )
     DNA_ALKYLATOR = V("dna_alkylator", description="A DNA-alkylating agent such as a duocarmycin.")
     OTHER = V("other", description="Any other payload class.")
 
 
 @strawberry.enum(description="The kind of biomarker that defines an indication.")
 class BiomarkerKind(Enum):
-    PROTEIN_EXPRESSION = V("protein_expression", description="Protein expression, e.g. HER2 by immunohistochemistry (IHC).")
-    GENE_AMPLIFICATION = V("gene_amplification", description="Gene amplification, e.g. ERBB2 by in situ hybridisation (ISH).")
+    PROTEIN_EXPRESSION = V(
+        "protein_expression",
+        description="Protein expression, e.g. HER2 by immunohistochemistry (IHC).",
+    )
+    GENE_AMPLIFICATION = V(
+        "gene_amplification",
+        description="Gene amplification, e.g. ERBB2 by in situ hybridisation (ISH).",
+    )
     MUTATION = V("mutation", description="An activating mutation, e.g. ERBB2 exon 20 insertions.")
     FUSION = V("fusion", description="A gene fusion, e.g. NRG1 fusions.")
     NONE = V("none", description="No biomarker selection.")
@@ -47,7 +67,10 @@ class BiomarkerKind(Enum):
 class BiomarkerStatus(Enum):
     POSITIVE = V("positive", description="Positive (for HER2: IHC 3+ or ISH-amplified).")
     LOW = V("low", description="Low expression (for HER2: IHC 1+ or IHC 2+ with negative ISH).")
-    ULTRALOW = V("ultralow", description="Ultralow expression (for HER2: IHC 0 with faint, incomplete membrane staining in up to 10% of cells).")
+    ULTRALOW = V(
+        "ultralow",
+        description="Ultralow expression (for HER2: IHC 0 with faint, incomplete membrane staining in up to 10% of cells).",
+    )
     NEGATIVE = V("negative", description="Negative.")
     MUTANT = V("mutant", description="Carries an activating mutation.")
     FUSION = V("fusion", description="Carries a gene fusion.")
@@ -140,7 +163,9 @@ class RegimenRole(Enum):
 
 @strawberry.enum(description="What an endpoint measures.")
 class EndpointKind(Enum):
-    TIME_TO_EVENT = V("time_to_event", description="Time to an event (medians, hazard ratios, landmark rates).")
+    TIME_TO_EVENT = V(
+        "time_to_event", description="Time to an event (medians, hazard ratios, landmark rates)."
+    )
     RATE = V("rate", description="A proportion of patients, in percent.")
     DURATION = V("duration", description="A duration among responders.")
     SAFETY_RATE = V("safety_rate", description="A proportion of patients with an adverse event, in percent.")
@@ -149,7 +174,9 @@ class EndpointKind(Enum):
 @strawberry.enum(description="Who assessed an outcome.")
 class Assessment(Enum):
     INVESTIGATOR = V("investigator", description="Assessed by the investigators.")
-    INDEPENDENT_REVIEW = V("independent_review", description="Assessed by blinded independent central review.")
+    INDEPENDENT_REVIEW = V(
+        "independent_review", description="Assessed by blinded independent central review."
+    )
     NOT_STATED = V("not_stated", description="The source does not say.")
 
 
@@ -173,18 +200,37 @@ class TimeUnit(Enum):
 
 @strawberry.enum(description="The biological category of a resistance mechanism.")
 class ResistanceCategory(Enum):
-    TARGET_ALTERATION = V("target_alteration", description="A change of the target itself (truncation, mutation).")
+    TARGET_ALTERATION = V(
+        "target_alteration", description="A change of the target itself (truncation, mutation)."
+    )
     BYPASS_SIGNALLING = V("bypass_signalling", description="Signalling through another receptor or pathway.")
-    DOWNSTREAM_PATHWAY_ACTIVATION = V("downstream_pathway_activation", description="Activation of a pathway below the target (e.g. PI3K).")
+    DOWNSTREAM_PATHWAY_ACTIVATION = V(
+        "downstream_pathway_activation",
+        description="Activation of a pathway below the target (e.g. PI3K).",
+    )
     EPITOPE_MASKING = V("epitope_masking", description="The antibody's epitope hidden by other molecules.")
-    ADC_PROCESSING = V("adc_processing", description="Impaired internalisation, trafficking or lysosomal release of an ADC.")
+    ADC_PROCESSING = V(
+        "adc_processing",
+        description="Impaired internalisation, trafficking or lysosomal release of an ADC.",
+    )
     PAYLOAD_EFFLUX = V("payload_efflux", description="The payload pumped out of the cell.")
-    PAYLOAD_TARGET_ALTERATION = V("payload_target_alteration", description="A change of the payload's molecular target (e.g. TOP1).")
+    PAYLOAD_TARGET_ALTERATION = V(
+        "payload_target_alteration",
+        description="A change of the payload's molecular target (e.g. TOP1).",
+    )
     ANTIGEN_LOSS = V("antigen_loss", description="Loss of the target antigen from the tumour.")
-    LINEAGE_SWITCH = V("lineage_switch", description="A switch of the tumour to a lineage without the antigen.")
-    T_CELL_DYSFUNCTION = V("t_cell_dysfunction", description="Exhaustion or poor persistence of therapeutic T cells.")
-    TUMOUR_MICROENVIRONMENT = V("tumour_microenvironment", description="Suppression by the tumour microenvironment.")
-    EXPRESSION_HETEROGENEITY = V("expression_heterogeneity", description="Low or heterogeneous target expression.")
+    LINEAGE_SWITCH = V(
+        "lineage_switch", description="A switch of the tumour to a lineage without the antigen."
+    )
+    T_CELL_DYSFUNCTION = V(
+        "t_cell_dysfunction", description="Exhaustion or poor persistence of therapeutic T cells."
+    )
+    TUMOUR_MICROENVIRONMENT = V(
+        "tumour_microenvironment", description="Suppression by the tumour microenvironment."
+    )
+    EXPRESSION_HETEROGENEITY = V(
+        "expression_heterogeneity", description="Low or heterogeneous target expression."
+    )
     OTHER = V("other", description="Any other mechanism.")
 
 
@@ -201,8 +247,12 @@ class BiomarkerMarkerKind(Enum):
 
 @strawberry.enum(description="How a resistance mechanism changes an agent's activity.")
 class EffectDirection(Enum):
-    DECREASES_SENSITIVITY = V("decreases_sensitivity", description="The mechanism reduces the agent's activity.")
-    INCREASES_SENSITIVITY = V("increases_sensitivity", description="The mechanism increases the agent's activity.")
+    DECREASES_SENSITIVITY = V(
+        "decreases_sensitivity", description="The mechanism reduces the agent's activity."
+    )
+    INCREASES_SENSITIVITY = V(
+        "increases_sensitivity", description="The mechanism increases the agent's activity."
+    )
     NO_EFFECT = V("no_effect", description="The agent keeps its activity despite the mechanism.")
 
 

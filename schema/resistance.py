@@ -66,17 +66,29 @@ class ResistanceMechanism(Entity):
     description: str = column(description="What happens and why it confers resistance.")
 
     biomarkers: list[ResistanceBiomarker] = one_to_many(
-        "ResistanceBiomarker", "mechanism_id", order_by="t.position", description="Biomarkers of the mechanism."
+        "ResistanceBiomarker",
+        "mechanism_id",
+        order_by="t.position",
+        description="Biomarkers of the mechanism.",
     )
     effects: list[ResistanceEffect] = one_to_many(
-        "ResistanceEffect", "mechanism_id", order_by="t.position", description="Agents affected, with direction and evidence."
+        "ResistanceEffect",
+        "mechanism_id",
+        order_by="t.position",
+        description="Agents affected, with direction and evidence.",
     )
     affected_agents: list[Annotated[Agent, _AGENTS]] = many_to_many(
-        "Agent", "resistance_effects", "mechanism_id", "agent_id", order_by="t.name",
+        "Agent",
+        "resistance_effects",
+        "mechanism_id",
+        "agent_id",
+        order_by="t.name",
         description="Agents affected by the mechanism.",
     )
     overcoming: list[OvercomingStrategy] = one_to_many(
-        "OvercomingStrategy", "mechanism_id", order_by="t.position",
+        "OvercomingStrategy",
+        "mechanism_id",
+        order_by="t.position",
         description="Agents or strategies reported to overcome it.",
     )
     sources: list[Source] = sources_field("resistance_mechanism_id")

@@ -35,8 +35,14 @@ TARGET_NAMED = """
 
 @strawberry.type(description="Entry points of the therapy-knowledge graph.")
 class Query:
-    @strawberry.field(description="A target by gene symbol or alias (case-insensitive), e.g. `ERBB2` or `HER2`.")
-    async def target(self, info: Info, symbol: str) -> Target | None:
+    @strawberry.field(
+        description="A target by gene symbol or alias (case-insensitive), e.g. `ERBB2` or `HER2`."
+    )
+    async def target(
+        self,
+        info: Info,
+        symbol: Annotated[str, strawberry.argument(description="Gene symbol or alias.")],
+    ) -> Target | None:
         return await select_one(info.context, Target, TARGET_NAMED, symbol)
 
     @strawberry.field(description="All targets, by symbol.")
@@ -47,15 +53,24 @@ class Query:
         description="An agent by name, synonym, brand or code name (case-insensitive): "
         "`Enhertu`, `T-DXd` and `DS-8201a` are the same agent."
     )
-    async def agent(self, info: Info, name: str) -> Agent | None:
+    async def agent(
+        self,
+        info: Info,
+        name: Annotated[str, strawberry.argument(description="Any name of the agent.")],
+    ) -> Agent | None:
         return await select_one(info.context, Agent, AGENT_NAMED, name)
 
     @strawberry.field(description="All agents by name, optionally of one modality or directed at one target.")
     async def agents(
         self,
         info: Info,
-        modality: Annotated[Modality | None, strawberry.argument(description="Only agents of this modality.")] = None,
-        target: Annotated[str | None, strawberry.argument(description="Only agents directed at this gene symbol or alias.")] = None,
+        modality: Annotated[
+            Modality | None, strawberry.argument(description="Only agents of this modality.")
+        ] = None,
+        target: Annotated[
+            str | None,
+            strawberry.argument(description="Only agents directed at this gene symbol or alias."),
+        ] = None,
     ) -> list[Agent]:
         return await select_entities(
             info.context,
@@ -75,22 +90,33 @@ class Query:
     async def trial(
         self,
         info: Info,
-        nct_id: Annotated[str | None, strawberry.argument(description="ClinicalTrials.gov ID, e.g. `NCT00567190`.")] = None,
+        nct_id: Annotated[
+            str | None,
+            strawberry.argument(description="ClinicalTrials.gov ID, e.g. `NCT00567190`."),
+        ] = None,
         acronym: Annotated[str | None, strawberry.argument(description="Acronym, e.g. `CLEOPATRA`.")] = None,
-        slug: Annotated[str | None, strawberry.argument(description="Stable key, e.g. `destiny-breast03`.")] = None,
+        slug: Annotated[
+            str | None, strawberry.argument(description="Stable key, e.g. `destiny-breast03`.")
+        ] = None,
     ) -> Trial | None:
-        given = [(k, v) for k, v in (("nct_id", nct_id), ("acronym", acronym), ("slug", slug)) if v is not None]
+        given = [
+            (k, v) for k, v in (("nct_id", nct_id), ("acronym", acronym), ("slug", slug)) if v is not None
+        ]
         if len(given) != 1:
             raise UserInputError("Give exactly one of nctId, acronym or slug.")
         column, value = given[0]
         return await select_one(info.context, Trial, f"lower(t.{column}) = lower($1)", value)
 
-    @strawberry.field(description="All trials, oldest start first, optionally of one phase or giving one agent.")
+    @strawberry.field(
+        description="All trials, oldest start first, optionally of one phase or giving one agent."
+    )
     async def trials(
         self,
         info: Info,
         phase: Annotated[Phase | None, strawberry.argument(description="Only trials of this phase.")] = None,
-        agent: Annotated[str | None, strawberry.argument(description="Only trials giving this agent (any name).")] = None,
+        agent: Annotated[
+            str | None, strawberry.argument(description="Only trials giving this agent (any name).")
+        ] = None,
     ) -> list[Trial]:
         return await select_entities(
             info.context,
@@ -106,7 +132,11 @@ class Query:
         )
 
     @strawberry.field(description="An indication by slug, e.g. `her2-low-metastatic-breast-cancer`.")
-    async def indication(self, info: Info, slug: str) -> Indication | None:
+    async def indication(
+        self,
+        info: Info,
+        slug: Annotated[str, strawberry.argument(description="Stable key of the indication.")],
+    ) -> Indication | None:
         return await select_one(info.context, Indication, "t.slug = lower($1)", slug)
 
     @strawberry.field(description="All indications by name.")
@@ -117,10 +147,15 @@ class Query:
     async def approvals(
         self,
         info: Info,
-        regulator: Annotated[Regulator | None, strawberry.argument(description="Only approvals by this regulator.")] = None,
+        regulator: Annotated[
+            Regulator | None, strawberry.argument(description="Only approvals by this regulator.")
+        ] = None,
     ) -> list[Approval]:
         return await select_entities(
-            info.context, Approval, "($1::text IS NULL OR t.regulator = $1)", regulator.value if regulator else None
+            info.context,
+            Approval,
+            "($1::text IS NULL OR t.regulator = $1)",
+            regulator.value if regulator else None,
         )
 
     @strawberry.field(description="All trial outcomes, optionally of one endpoint (code such as `OS`).")
@@ -141,7 +176,11 @@ class Query:
         return await select_entities(info.context, Endpoint)
 
     @strawberry.field(description="A resistance mechanism by slug, e.g. `p95her2-truncation`.")
-    async def resistance_mechanism(self, info: Info, slug: str) -> ResistanceMechanism | None:
+    async def resistance_mechanism(
+        self,
+        info: Info,
+        slug: Annotated[str, strawberry.argument(description="Stable key of the mechanism.")],
+    ) -> ResistanceMechanism | None:
         return await select_one(info.context, ResistanceMechanism, "t.slug = lower($1)", slug)
 
     @strawberry.field(description="All resistance mechanisms by name.")
@@ -152,7 +191,9 @@ class Query:
     async def source(
         self,
         info: Info,
-        slug: Annotated[str | None, strawberry.argument(description="Stable key, e.g. `pmid-25693012`.")] = None,
+        slug: Annotated[
+            str | None, strawberry.argument(description="Stable key, e.g. `pmid-25693012`.")
+        ] = None,
         pmid: Annotated[str | None, strawberry.argument(description="PubMed ID.")] = None,
         doi: Annotated[str | None, strawberry.argument(description="DOI, case-insensitive.")] = None,
     ) -> Source | None:
@@ -166,6 +207,8 @@ class Query:
     async def sources(self, info: Info) -> list[Source]:
         return await select_entities(info.context, Source)
 
-    @strawberry.field(description="The data release the database holds (version, load time, checksum, counts).")
+    @strawberry.field(
+        description="The data release the database holds (version, load time, checksum, counts)."
+    )
     async def data_release(self, info: Info) -> DataRelease | None:
         return await latest_release(info.context)

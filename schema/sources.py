@@ -39,7 +39,9 @@ def sources_field(subject_column: str) -> list[Source]:
 
 
 @entity(table="sources", order_by="t.slug")
-@strawberry.type(description="A publication, drug label, regulator notice or registry record that facts were curated from.")
+@strawberry.type(
+    description="A publication, drug label, regulator notice or registry record that facts were curated from."
+)
 class Source(Entity):
     slug: str = column(description="Stable key of the source, e.g. `pmid-25693012`.")
     kind: SourceKind = column(description="What kind of document this is.")
@@ -52,22 +54,42 @@ class Source(Entity):
     citation: str | None = column(description="Short bibliographic citation.")
 
     targets: list[Annotated[Target, _TARGETS]] = many_to_many(
-        "Target", "fact_sources", "source_id", "target_id", description="Targets this source supports."
+        "Target",
+        "fact_sources",
+        "source_id",
+        "target_id",
+        description="Targets this source supports.",
     )
     agents: list[Annotated[Agent, _AGENTS]] = many_to_many(
         "Agent", "fact_sources", "source_id", "agent_id", description="Agents this source supports."
     )
     indications: list[Annotated[Indication, _INDICATIONS]] = many_to_many(
-        "Indication", "fact_sources", "source_id", "indication_id", description="Indications this source supports."
+        "Indication",
+        "fact_sources",
+        "source_id",
+        "indication_id",
+        description="Indications this source supports.",
     )
     approvals: list[Annotated[Approval, _APPROVALS]] = many_to_many(
-        "Approval", "fact_sources", "source_id", "approval_id", description="Approvals this source supports."
+        "Approval",
+        "fact_sources",
+        "source_id",
+        "approval_id",
+        description="Approvals this source supports.",
     )
     trials: list[Annotated[Trial, _TRIALS]] = many_to_many(
-        "Trial", "fact_sources", "source_id", "trial_id", description="Trials this source describes."
+        "Trial",
+        "fact_sources",
+        "source_id",
+        "trial_id",
+        description="Trials this source describes.",
     )
     outcomes: list[Annotated[Outcome, _TRIALS]] = many_to_many(
-        "Outcome", "fact_sources", "source_id", "outcome_id", description="Trial outcomes this source reports."
+        "Outcome",
+        "fact_sources",
+        "source_id",
+        "outcome_id",
+        description="Trial outcomes this source reports.",
     )
     resistance_mechanisms: list[Annotated[ResistanceMechanism, _RESISTANCE]] = many_to_many(
         "ResistanceMechanism",

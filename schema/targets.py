@@ -27,7 +27,11 @@ class Target(Entity):
     description: str | None = column(description="Short summary of the target's biology.")
 
     agents: list[Annotated[Agent, strawberry.lazy("schema.agents")]] = many_to_many(
-        "Agent", "agent_targets", "target_id", "agent_id", order_by="t.name",
+        "Agent",
+        "agent_targets",
+        "target_id",
+        "agent_id",
+        order_by="t.name",
         description="Agents directed at this target.",
     )
     sources: list[Source] = sources_field("target_id")

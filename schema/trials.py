@@ -42,7 +42,9 @@ class Endpoint(Entity):
 @entity(table="arm_regimen_components", order_by="t.arm_id, t.position")
 @strawberry.type(description="One drug of an arm's regimen, with its role.")
 class RegimenComponent(Entity):
-    drug_name: str | None = column(description="Name of a drug that is not a curated agent (e.g. chemotherapy).")
+    drug_name: str | None = column(
+        description="Name of a drug that is not a curated agent (e.g. chemotherapy)."
+    )
     role: RegimenRole = column(description="Role of the drug in the regimen.")
     display_name: str = column(
         "COALESCE(t.drug_name, (SELECT a.name FROM agents a WHERE a.id = t.agent_id))",
@@ -69,7 +71,11 @@ class TrialArm(Entity):
         "RegimenComponent", "arm_id", order_by="t.position", description="Drugs given in the arm."
     )
     agents: list[Annotated[Agent, _AGENTS]] = many_to_many(
-        "Agent", "arm_regimen_components", "arm_id", "agent_id", order_by="t.name",
+        "Agent",
+        "arm_regimen_components",
+        "arm_id",
+        "agent_id",
+        order_by="t.name",
         description="The curated agents given in the arm.",
     )
 
@@ -77,14 +83,28 @@ class TrialArm(Entity):
 @entity(table="outcome_arm_results", order_by="t.outcome_id, t.position")
 @strawberry.type(description="The result of one arm for one outcome: a median or a rate.")
 class ArmResult(Entity):
-    median: float | None = column(number("median"), description="Median (time-to-event or duration endpoints).")
-    median_ci_lower: float | None = column(number("median_ci_lower"), description="Lower bound of the 95% CI of the median.")
-    median_ci_upper: float | None = column(number("median_ci_upper"), description="Upper bound of the 95% CI of the median; null when not reached or not reported.")
+    median: float | None = column(
+        number("median"), description="Median (time-to-event or duration endpoints)."
+    )
+    median_ci_lower: float | None = column(
+        number("median_ci_lower"), description="Lower bound of the 95% CI of the median."
+    )
+    median_ci_upper: float | None = column(
+        number("median_ci_upper"),
+        description="Upper bound of the 95% CI of the median; null when not reached or not reported.",
+    )
     median_not_reached: bool = column(description="True when the source reports the median as not reached.")
     unit: TimeUnit | None = column(description="Unit of the median.")
-    rate: float | None = column(number("rate"), description="Rate in percent (response rates, landmark survival rates, safety rates).")
-    rate_ci_lower: float | None = column(number("rate_ci_lower"), description="Lower bound of the 95% CI of the rate.")
-    rate_ci_upper: float | None = column(number("rate_ci_upper"), description="Upper bound of the 95% CI of the rate.")
+    rate: float | None = column(
+        number("rate"),
+        description="Rate in percent (response rates, landmark survival rates, safety rates).",
+    )
+    rate_ci_lower: float | None = column(
+        number("rate_ci_lower"), description="Lower bound of the 95% CI of the rate."
+    )
+    rate_ci_upper: float | None = column(
+        number("rate_ci_upper"), description="Upper bound of the 95% CI of the rate."
+    )
     timepoint: str | None = column(description="Landmark of a rate, e.g. `3 years`.")
     events: int | None = column(description="Number of events in the arm.")
     n: int | None = column(description="Patients analysed in the arm.")
@@ -93,17 +113,29 @@ class ArmResult(Entity):
 
 
 @entity(table="outcomes", order_by="t.trial_id, t.position")
-@strawberry.type(description="One endpoint of one analysis of a trial, with arm results and the hazard ratio.")
+@strawberry.type(
+    description="One endpoint of one analysis of a trial, with arm results and the hazard ratio."
+)
 class Outcome(Entity):
     slug: str = column(description="Key of the outcome within its trial, e.g. `os-final`.")
     assessment: Assessment | None = column(description="Who assessed the endpoint.")
     analysis: Analysis = column(description="Which analysis the result comes from.")
     analysis_label: str | None = column(description="Details of the analysis, e.g. its follow-up.")
-    data_cutoff: str | None = column(partial_date("data_cutoff"), description="Data cut-off date (YYYY, YYYY-MM or YYYY-MM-DD).")
+    data_cutoff: str | None = column(
+        partial_date("data_cutoff"), description="Data cut-off date (YYYY, YYYY-MM or YYYY-MM-DD)."
+    )
     population: str | None = column(description="Analysis population, e.g. intention-to-treat or a cohort.")
-    hazard_ratio: float | None = column(number("hazard_ratio"), description="Hazard ratio, experimental vs control.")
-    hazard_ratio_ci_lower: float | None = column(number("hazard_ratio_ci_lower"), description="Lower bound of the 95% CI of the hazard ratio.")
-    hazard_ratio_ci_upper: float | None = column(number("hazard_ratio_ci_upper"), description="Upper bound of the 95% CI of the hazard ratio.")
+    hazard_ratio: float | None = column(
+        number("hazard_ratio"), description="Hazard ratio, experimental vs control."
+    )
+    hazard_ratio_ci_lower: float | None = column(
+        number("hazard_ratio_ci_lower"),
+        description="Lower bound of the 95% CI of the hazard ratio.",
+    )
+    hazard_ratio_ci_upper: float | None = column(
+        number("hazard_ratio_ci_upper"),
+        description="Upper bound of the 95% CI of the hazard ratio.",
+    )
     p_value: str | None = column(description="P-value as printed by the source, e.g. `<0.001`.")
     notes: str | None = column(description="Curation notes.")
 
@@ -126,33 +158,55 @@ class Trial(Entity):
     acronym: str | None = column(description="Acronym, e.g. CLEOPATRA.")
     title: str = column(description="Official or publication title.")
     phase: Phase = column(description="Trial phase.")
-    status: TrialStatus | None = column(description="Recruitment status, as last seen in a registry record; null when not sourced.")
+    status: TrialStatus | None = column(
+        description="Recruitment status, as last seen in a registry record; null when not sourced."
+    )
     randomised: bool = column(description="Whether patients were randomised.")
     blinding: Blinding | None = column(description="Masking.")
     population: str | None = column(description="Who was enrolled.")
     setting: TrialSetting = column(description="Treatment setting.")
     line: str | None = column(description="Line of therapy.")
     enrollment: int | None = column(description="Patients enrolled.")
-    start_date: str | None = column(partial_date("start_date"), description="Start date (YYYY, YYYY-MM or YYYY-MM-DD).")
+    start_date: str | None = column(
+        partial_date("start_date"), description="Start date (YYYY, YYYY-MM or YYYY-MM-DD)."
+    )
     primary_completion_date: str | None = column(
-        partial_date("primary_completion_date"), description="Primary completion date (YYYY, YYYY-MM or YYYY-MM-DD)."
+        partial_date("primary_completion_date"),
+        description="Primary completion date (YYYY, YYYY-MM or YYYY-MM-DD).",
     )
     sponsor: str | None = column(description="Sponsor.")
     notes: str | None = column(description="Curation notes.")
 
-    arms: list[TrialArm] = one_to_many("TrialArm", "trial_id", order_by="t.position", description="Arms or cohorts.")
+    arms: list[TrialArm] = one_to_many(
+        "TrialArm", "trial_id", order_by="t.position", description="Arms or cohorts."
+    )
     outcomes: list[Outcome] = one_to_many(
-        "Outcome", "trial_id", order_by="t.position", description="Outcomes, one per endpoint and analysis."
+        "Outcome",
+        "trial_id",
+        order_by="t.position",
+        description="Outcomes, one per endpoint and analysis.",
     )
     agents: list[Annotated[Agent, _AGENTS]] = many_to_many(
-        "Agent", "agent_trials", "trial_id", "agent_id", order_by="t.name",
+        "Agent",
+        "agent_trials",
+        "trial_id",
+        "agent_id",
+        order_by="t.name",
         description="Curated agents given in any arm.",
     )
     indications: list[Annotated[Indication, strawberry.lazy("schema.indications")]] = many_to_many(
-        "Indication", "trial_indications", "trial_id", "indication_id", description="Indications enrolled."
+        "Indication",
+        "trial_indications",
+        "trial_id",
+        "indication_id",
+        description="Indications enrolled.",
     )
     approvals: list[Annotated[Approval, strawberry.lazy("schema.approvals")]] = many_to_many(
-        "Approval", "approval_trials", "trial_id", "approval_id", order_by="t.approval_date, t.slug",
+        "Approval",
+        "approval_trials",
+        "trial_id",
+        "approval_id",
+        order_by="t.approval_date, t.slug",
         description="Approvals this trial supported.",
     )
     sources: list[Source] = sources_field("trial_id")

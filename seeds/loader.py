@@ -88,8 +88,15 @@ class _Writer:
                 INSERT INTO sources (slug, kind, title, year, pmid, doi, nct_id, url, citation)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
                 """,
-                d["slug"], d["kind"], d["title"], d.get("year"), d.get("pmid"), d.get("doi"),
-                d.get("nct_id"), d.get("url"), d.get("citation"),
+                d["slug"],
+                d["kind"],
+                d["title"],
+                d.get("year"),
+                d.get("pmid"),
+                d.get("doi"),
+                d.get("nct_id"),
+                d.get("url"),
+                d.get("citation"),
             )
 
         self.ids["target"] = {}
@@ -101,8 +108,15 @@ class _Writer:
                                      ensembl_id, locus, description)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
                 """,
-                d["symbol"], d["name"], d.get("aliases", []), d.get("hgnc_id"), d.get("ncbi_gene_id"),
-                d.get("uniprot_id"), d.get("ensembl_id"), d.get("locus"), d.get("description"),
+                d["symbol"],
+                d["name"],
+                d.get("aliases", []),
+                d.get("hgnc_id"),
+                d.get("ncbi_gene_id"),
+                d.get("uniprot_id"),
+                d.get("ensembl_id"),
+                d.get("locus"),
+                d.get("description"),
             )
             self.ids["target"][d["symbol"]] = target_id
             await self.link_sources("target_id", target_id, d.get("sources", []))
@@ -119,10 +133,22 @@ class _Writer:
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                 RETURNING id
                 """,
-                d["slug"], d["name"], d.get("synonyms", []), d.get("brand_names", []),
-                d.get("code_names", []), d["modality"], d.get("mechanism"), d.get("binding_site"),
-                d.get("developer"), d["development_status"], xrefs.get("chembl"), xrefs.get("ncit"),
-                xrefs.get("drugbank"), xrefs.get("rxnorm"), xrefs.get("unii"), d.get("notes"),
+                d["slug"],
+                d["name"],
+                d.get("synonyms", []),
+                d.get("brand_names", []),
+                d.get("code_names", []),
+                d["modality"],
+                d.get("mechanism"),
+                d.get("binding_site"),
+                d.get("developer"),
+                d["development_status"],
+                xrefs.get("chembl"),
+                xrefs.get("ncit"),
+                xrefs.get("drugbank"),
+                xrefs.get("rxnorm"),
+                xrefs.get("unii"),
+                d.get("notes"),
             )
             self.ids["agent"][d["slug"]] = agent_id
             await self.link_sources("agent_id", agent_id, d.get("sources", []))
@@ -134,8 +160,12 @@ class _Writer:
                                                 linker_cleavable, drug_to_antibody_ratio)
                     VALUES ($1, $2, $3, $4, $5, $6)
                     """,
-                    agent_id, adc["payload"], adc.get("payload_class"), adc.get("linker"),
-                    adc.get("linker_cleavable"), adc.get("drug_to_antibody_ratio"),
+                    agent_id,
+                    adc["payload"],
+                    adc.get("payload_class"),
+                    adc.get("linker"),
+                    adc.get("linker_cleavable"),
+                    adc.get("drug_to_antibody_ratio"),
                 )
             if "cell_therapy" in d:
                 cell = d["cell_therapy"]
@@ -145,18 +175,27 @@ class _Writer:
                         costimulatory_domain, signalling_domain, vector, manufacturing)
                     VALUES ($1, $2, $3, $4, $5, $6, $7)
                     """,
-                    agent_id, cell["binder"], cell.get("binder_origin"), cell.get("costimulatory_domain"),
-                    cell.get("signalling_domain"), cell.get("vector"), cell.get("manufacturing"),
+                    agent_id,
+                    cell["binder"],
+                    cell.get("binder_origin"),
+                    cell.get("costimulatory_domain"),
+                    cell.get("signalling_domain"),
+                    cell.get("vector"),
+                    cell.get("manufacturing"),
                 )
             for status in d.get("regional_status", []):
                 await self.db.execute(
                     "INSERT INTO agent_regional_statuses (agent_id, region, status, note) VALUES ($1, $2, $3, $4)",
-                    agent_id, status["region"], status["status"], status.get("note"),
+                    agent_id,
+                    status["region"],
+                    status["status"],
+                    status.get("note"),
                 )
             for symbol in d.get("targets", []):
                 await self.db.execute(
                     "INSERT INTO agent_targets (agent_id, target_id) VALUES ($1, $2)",
-                    agent_id, self.ids["target"][symbol],
+                    agent_id,
+                    self.ids["target"][symbol],
                 )
         # Second pass: references between agents, now that every agent has an id.
         for e in dataset.of("agent"):
@@ -165,12 +204,14 @@ class _Writer:
             if "biosimilar_of" in d:
                 await self.db.execute(
                     "UPDATE agents SET biosimilar_of_id = $2 WHERE id = $1",
-                    agent_id, self.ids["agent"][d["biosimilar_of"]],
+                    agent_id,
+                    self.ids["agent"][d["biosimilar_of"]],
                 )
             for component in d.get("components", []):
                 await self.db.execute(
                     "INSERT INTO agent_components (agent_id, component_id) VALUES ($1, $2)",
-                    agent_id, self.ids["agent"][component],
+                    agent_id,
+                    self.ids["agent"][component],
                 )
 
         self.ids["indication"] = {}
@@ -184,8 +225,15 @@ class _Writer:
                                          biomarker_definition, setting, ncit_id, doid_id, mondo_id)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
                 """,
-                d["slug"], d["name"], d["disease"], biomarker.get("kind"), biomarker.get("status"),
-                biomarker.get("definition"), d["setting"], xrefs.get("ncit"), xrefs.get("doid"),
+                d["slug"],
+                d["name"],
+                d["disease"],
+                biomarker.get("kind"),
+                biomarker.get("status"),
+                biomarker.get("definition"),
+                d["setting"],
+                xrefs.get("ncit"),
+                xrefs.get("doid"),
                 xrefs.get("mondo"),
             )
             self.ids["indication"][d["slug"]] = indication_id
@@ -194,7 +242,8 @@ class _Writer:
             if "parent" in e.data:
                 await self.db.execute(
                     "UPDATE indications SET parent_id = $2 WHERE id = $1",
-                    self.ids["indication"][e.data["slug"]], self.ids["indication"][e.data["parent"]],
+                    self.ids["indication"][e.data["slug"]],
+                    self.ids["indication"][e.data["parent"]],
                 )
 
         self.ids["trial"] = {}
@@ -209,14 +258,21 @@ class _Writer:
                                        approval_date_precision, approval_type, line, summary)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
                 """,
-                d["slug"], self.ids["agent"][d["agent"]], self.ids["indication"][d["indication"]],
-                d["regulator"], d["date"].value, d["date"].precision, d.get("type"), d.get("line"),
+                d["slug"],
+                self.ids["agent"][d["agent"]],
+                self.ids["indication"][d["indication"]],
+                d["regulator"],
+                d["date"].value,
+                d["date"].precision,
+                d.get("type"),
+                d.get("line"),
                 d.get("summary"),
             )
             for trial in d.get("pivotal_trials", []):
                 await self.db.execute(
                     "INSERT INTO approval_trials (approval_id, trial_id) VALUES ($1, $2)",
-                    approval_id, self.ids["trial"][trial],
+                    approval_id,
+                    self.ids["trial"][trial],
                 )
             await self.link_sources("approval_id", approval_id, d["sources"])
 
@@ -246,17 +302,33 @@ class _Writer:
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
             RETURNING id
             """,
-            d["slug"], d.get("nct_id"), d.get("other_ids", []), d.get("acronym"), d["title"],
-            d["phase"], d.get("status"), d["randomised"], d.get("blinding"), d.get("population"),
-            d["setting"], d.get("line"), d.get("enrollment"), start, start_precision, completion,
-            completion_precision, d.get("sponsor"), d.get("notes"),
+            d["slug"],
+            d.get("nct_id"),
+            d.get("other_ids", []),
+            d.get("acronym"),
+            d["title"],
+            d["phase"],
+            d.get("status"),
+            d["randomised"],
+            d.get("blinding"),
+            d.get("population"),
+            d["setting"],
+            d.get("line"),
+            d.get("enrollment"),
+            start,
+            start_precision,
+            completion,
+            completion_precision,
+            d.get("sponsor"),
+            d.get("notes"),
         )
         self.ids["trial"][d["slug"]] = trial_id
         await self.link_sources("trial_id", trial_id, d["sources"])
         for slug in d.get("indications", []):
             await self.db.execute(
                 "INSERT INTO trial_indications (trial_id, indication_id) VALUES ($1, $2)",
-                trial_id, self.ids["indication"][slug],
+                trial_id,
+                self.ids["indication"][slug],
             )
         arm_ids: dict[str, int] = {}
         for position, arm in enumerate(d.get("arms", [])):
@@ -265,7 +337,12 @@ class _Writer:
                 INSERT INTO trial_arms (trial_id, slug, label, role, size, position)
                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
                 """,
-                trial_id, arm["slug"], arm["label"], arm["role"], arm.get("size"), position,
+                trial_id,
+                arm["slug"],
+                arm["label"],
+                arm["role"],
+                arm.get("size"),
+                position,
             )
             arm_ids[arm["slug"]] = arm_id
             for component_position, component in enumerate(arm.get("regimen", [])):
@@ -275,8 +352,11 @@ class _Writer:
                     INSERT INTO arm_regimen_components (arm_id, position, agent_id, drug_name, role)
                     VALUES ($1, $2, $3, $4, $5)
                     """,
-                    arm_id, component_position, self.ids["agent"][agent] if agent else None,
-                    component.get("drug"), component["role"],
+                    arm_id,
+                    component_position,
+                    self.ids["agent"][agent] if agent else None,
+                    component.get("drug"),
+                    component["role"],
                 )
         for position, outcome in enumerate(d.get("outcomes", [])):
             cutoff, cutoff_precision = _date(outcome.get("data_cutoff"))
@@ -288,10 +368,21 @@ class _Writer:
                                       hazard_ratio_ci_lower, hazard_ratio_ci_upper, p_value, notes, position)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id
                 """,
-                trial_id, outcome["slug"], endpoint_ids[outcome["endpoint"]], outcome.get("assessment"),
-                outcome["analysis"], outcome.get("analysis_label"), cutoff, cutoff_precision,
-                outcome.get("population"), outcome.get("hazard_ratio"), hr_ci[0], hr_ci[1],
-                outcome.get("p_value"), outcome.get("notes"), position,
+                trial_id,
+                outcome["slug"],
+                endpoint_ids[outcome["endpoint"]],
+                outcome.get("assessment"),
+                outcome["analysis"],
+                outcome.get("analysis_label"),
+                cutoff,
+                cutoff_precision,
+                outcome.get("population"),
+                outcome.get("hazard_ratio"),
+                hr_ci[0],
+                hr_ci[1],
+                outcome.get("p_value"),
+                outcome.get("notes"),
+                position,
             )
             await self.link_sources("outcome_id", outcome_id, outcome["sources"])
             for result_position, result in enumerate(outcome.get("arms", [])):
@@ -304,10 +395,20 @@ class _Writer:
                         timepoint, events, n)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                     """,
-                    outcome_id, arm_ids[result["arm"]], result_position, result.get("median"),
-                    median_ci[0], median_ci[1], result.get("median_not_reached", False),
-                    result.get("unit"), result.get("rate"), rate_ci[0], rate_ci[1],
-                    result.get("timepoint"), result.get("events"), result.get("n"),
+                    outcome_id,
+                    arm_ids[result["arm"]],
+                    result_position,
+                    result.get("median"),
+                    median_ci[0],
+                    median_ci[1],
+                    result.get("median_not_reached", False),
+                    result.get("unit"),
+                    result.get("rate"),
+                    rate_ci[0],
+                    rate_ci[1],
+                    result.get("timepoint"),
+                    result.get("events"),
+                    result.get("n"),
                 )
 
     async def _write_mechanism(self, d: dict[str, Any]) -> None:
@@ -316,7 +417,10 @@ class _Writer:
             INSERT INTO resistance_mechanisms (slug, name, category, description)
             VALUES ($1, $2, $3, $4) RETURNING id
             """,
-            d["slug"], d["name"], d["category"], d["description"],
+            d["slug"],
+            d["name"],
+            d["category"],
+            d["description"],
         )
         await self.link_sources("resistance_mechanism_id", mechanism_id, d["sources"])
         for position, marker in enumerate(d.get("biomarkers", [])):
@@ -325,7 +429,10 @@ class _Writer:
                 INSERT INTO resistance_biomarkers (mechanism_id, name, kind, position)
                 VALUES ($1, $2, $3, $4)
                 """,
-                mechanism_id, marker["name"], marker["kind"], position,
+                mechanism_id,
+                marker["name"],
+                marker["kind"],
+                position,
             )
         for position, effect in enumerate(d.get("affected_agents", [])):
             effect_id = await self.insert(
@@ -333,8 +440,12 @@ class _Writer:
                 INSERT INTO resistance_effects (mechanism_id, agent_id, direction, evidence, note, position)
                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
                 """,
-                mechanism_id, self.ids["agent"][effect["agent"]], effect["direction"],
-                effect["evidence"], effect.get("note"), position,
+                mechanism_id,
+                self.ids["agent"][effect["agent"]],
+                effect["direction"],
+                effect["evidence"],
+                effect.get("note"),
+                position,
             )
             await self.link_sources("resistance_effect_id", effect_id, effect.get("sources", []))
         for position, way in enumerate(d.get("overcoming", [])):
@@ -344,8 +455,12 @@ class _Writer:
                 INSERT INTO resistance_overcoming (mechanism_id, agent_id, strategy, evidence, note, position)
                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
                 """,
-                mechanism_id, self.ids["agent"][agent] if agent else None, way.get("strategy"),
-                way["evidence"], way.get("note"), position,
+                mechanism_id,
+                self.ids["agent"][agent] if agent else None,
+                way.get("strategy"),
+                way["evidence"],
+                way.get("note"),
+                position,
             )
             await self.link_sources("resistance_overcoming_id", way_id, way.get("sources", []))
 
@@ -372,7 +487,10 @@ async def seed(connection: asyncpg.Connection, seeds_dir: Path, *, force: bool =
             INSERT INTO data_releases (version, checksum, file_count, counts)
             VALUES ($1, $2, $3, $4::jsonb)
             """,
-            dataset.version, dataset.checksum, dataset.file_count, json.dumps(counts),
+            dataset.version,
+            dataset.checksum,
+            dataset.file_count,
+            json.dumps(counts),
         )
     logger.info("seeded release %s (%s)", dataset.version, dataset.checksum[:12])
     return SeedResult(dataset.version, dataset.checksum, loaded=True, counts=counts)

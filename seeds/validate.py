@@ -91,15 +91,13 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-def _check_value(
-    value: Any, spec: F, path: str, problems: list[tuple[str, str]]
-) -> tuple[bool, Any]:
+def _check_value(value: Any, spec: F, path: str, problems: list[tuple[str, str]]) -> tuple[bool, Any]:
     """Return (ok, normalised value); append (field path, message) on failure."""
 
     def bad(message: str) -> tuple[bool, Any]:
@@ -264,7 +262,7 @@ def load_dataset(seeds_dir: Path) -> Dataset:
             problems.append(Problem(rel, "-", "-", f"not valid UTF-8 ({exc.reason} at byte {exc.start})"))
             continue
         try:
-            document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a safe loader subclass
+            document = yaml.load(text, Loader=_UniqueKeyLoader)
         except yaml.YAMLError as exc:
             problems.append(Problem(rel, "-", "-", f"YAML syntax error: {exc}".replace("\n", " ")))
             continue
@@ -287,7 +285,12 @@ def load_dataset(seeds_dir: Path) -> Dataset:
                 continue
             if section not in SECTIONS:
                 problems.append(
-                    Problem(rel, str(section), "-", f"unknown section (expected one of: release, {', '.join(SECTIONS)})")
+                    Problem(
+                        rel,
+                        str(section),
+                        "-",
+                        f"unknown section (expected one of: release, {', '.join(SECTIONS)})",
+                    )
                 )
                 continue
             kind, key_field, spec = SECTIONS[section]
@@ -313,9 +316,13 @@ def load_dataset(seeds_dir: Path) -> Dataset:
                         conflicts = _source_conflicts(previous.data, data)
                         if conflicts:
                             problems.append(
-                                Problem(rel, label, ", ".join(conflicts),
-                                        f"source {data['slug']!r} is also defined in {previous.file} "
-                                        "with a different value")
+                                Problem(
+                                    rel,
+                                    label,
+                                    ", ".join(conflicts),
+                                    f"source {data['slug']!r} is also defined in {previous.file} "
+                                    "with a different value",
+                                )
                             )
                         for key, value in data.items():
                             previous.data.setdefault(key, value)
@@ -352,8 +359,12 @@ def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
             key = entry.data[key_field]
             if key in seen:
                 problems.append(
-                    Problem(entry.file, entry.label, key_field,
-                            f"duplicate {kind} key {key!r} (first defined in {seen[key].file})")
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        key_field,
+                        f"duplicate {kind} key {key!r} (first defined in {seen[key].file})",
+                    )
                 )
             seen[key] = entry
         keys[kind] = set(seen)
@@ -379,13 +390,34 @@ def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
         if "biosimilar_of" in data:
             check(entry, "biosimilar_of", "agent", data["biosimilar_of"])
             if data["biosimilar_of"] == data["slug"]:
-                problems.append(Problem(entry.file, entry.label, "biosimilar_of", "an agent cannot be its own biosimilar"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        "biosimilar_of",
+                        "an agent cannot be its own biosimilar",
+                    )
+                )
         if "components" in data:
             check(entry, "components", "agent", data["components"])
         if "adc" in data and data["modality"] != "antibody_drug_conjugate":
-            problems.append(Problem(entry.file, entry.label, "adc", "only an antibody_drug_conjugate has ADC details"))
+            problems.append(
+                Problem(
+                    entry.file,
+                    entry.label,
+                    "adc",
+                    "only an antibody_drug_conjugate has ADC details",
+                )
+            )
         if "cell_therapy" in data and data["modality"] != "car_t":
-            problems.append(Problem(entry.file, entry.label, "cell_therapy", "only a car_t agent has a cell-therapy construct"))
+            problems.append(
+                Problem(
+                    entry.file,
+                    entry.label,
+                    "cell_therapy",
+                    "only a car_t agent has a cell-therapy construct",
+                )
+            )
         regions = [r["region"] for r in data.get("regional_status", [])]
         if len(regions) != len(set(regions)):
             problems.append(Problem(entry.file, entry.label, "regional_status", "a region is listed twice"))
@@ -417,7 +449,14 @@ def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
         for index, way in enumerate(data.get("overcoming", [])):
             path = f"overcoming[{index}]."
             if ("agent" in way) == ("strategy" in way):
-                problems.append(Problem(entry.file, entry.label, path + "agent", "give exactly one of agent or strategy"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        path + "agent",
+                        "give exactly one of agent or strategy",
+                    )
+                )
             if "agent" in way:
                 check(entry, path + "agent", "agent", way["agent"])
             check_sources(entry, path, way)
@@ -429,18 +468,34 @@ def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
     for entry in entries["trial"]:
         nct = entry.data.get("nct_id")
         if nct and nct in nct_seen:
-            problems.append(Problem(entry.file, entry.label, "nct_id",
-                                    f"NCT ID {nct} is also used by {nct_seen[nct].label} in {nct_seen[nct].file}"))
+            problems.append(
+                Problem(
+                    entry.file,
+                    entry.label,
+                    "nct_id",
+                    f"NCT ID {nct} is also used by {nct_seen[nct].label} in {nct_seen[nct].file}",
+                )
+            )
         if nct:
             nct_seen[nct] = entry
-    for kind, field_name in (("agent", "name"), ("indication", "name"), ("resistance_mechanism", "name")):
-        names: dict[str, Entry] = {}
+    for kind, field_name in (
+        ("agent", "name"),
+        ("indication", "name"),
+        ("resistance_mechanism", "name"),
+    ):
+        by_name: dict[str, Entry] = {}
         for entry in entries[kind]:
             name = entry.data[field_name].lower()
-            if name in names:
-                problems.append(Problem(entry.file, entry.label, field_name,
-                                        f"name {entry.data[field_name]!r} is also used by {names[name].label}"))
-            names[name] = entry
+            if name in by_name:
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        field_name,
+                        f"name {entry.data[field_name]!r} is also used by {by_name[name].label}",
+                    )
+                )
+            by_name[name] = entry
     return problems
 
 
@@ -473,7 +528,9 @@ def _check_trial(entry: Entry, check: Any, check_sources: Any) -> list[Problem]:
     for index, arm in enumerate(data.get("arms", [])):
         path = f"arms[{index}]"
         if arm["slug"] in arm_slugs:
-            problems.append(Problem(entry.file, entry.label, f"{path}.slug", f"duplicate arm {arm['slug']!r}"))
+            problems.append(
+                Problem(entry.file, entry.label, f"{path}.slug", f"duplicate arm {arm['slug']!r}")
+            )
         arm_slugs.add(arm["slug"])
         for r_index, component in enumerate(arm.get("regimen", [])):
             r_path = f"{path}.regimen[{r_index}]"
@@ -488,8 +545,14 @@ def _check_trial(entry: Entry, check: Any, check_sources: Any) -> list[Problem]:
         if "slug" in outcome:
             slug = outcome["slug"]
             if slug in outcome_slugs:
-                problems.append(Problem(entry.file, entry.label, f"{path}.slug",
-                                        f"two outcomes share the key {slug!r}; give one a distinct `slug`"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        f"{path}.slug",
+                        f"two outcomes share the key {slug!r}; give one a distinct `slug`",
+                    )
+                )
         else:
             # Derived keys are made unique in file order: endpoint-analysis[-assessment][-cutoff][-n].
             base = slug = outcome_slug(outcome)
@@ -502,29 +565,61 @@ def _check_trial(entry: Entry, check: Any, check_sources: Any) -> list[Problem]:
         hr = outcome.get("hazard_ratio")
         ci = outcome.get("hazard_ratio_ci")
         if hr is not None and hr <= 0:
-            problems.append(Problem(entry.file, entry.label, f"{path}.hazard_ratio", "must be greater than 0"))
+            problems.append(
+                Problem(entry.file, entry.label, f"{path}.hazard_ratio", "must be greater than 0")
+            )
         if ci is not None:
             if hr is None:
-                problems.append(Problem(entry.file, entry.label, f"{path}.hazard_ratio_ci", "given without hazard_ratio"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        f"{path}.hazard_ratio_ci",
+                        "given without hazard_ratio",
+                    )
+                )
             elif None in ci:
-                problems.append(Problem(entry.file, entry.label, f"{path}.hazard_ratio_ci", "needs both bounds"))
+                problems.append(
+                    Problem(entry.file, entry.label, f"{path}.hazard_ratio_ci", "needs both bounds")
+                )
             elif not ci[0] <= hr <= ci[1]:
-                problems.append(Problem(entry.file, entry.label, f"{path}.hazard_ratio",
-                                        f"{hr} is outside its confidence interval [{ci[0]}, {ci[1]}]"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        f"{path}.hazard_ratio",
+                        f"{hr} is outside its confidence interval [{ci[0]}, {ci[1]}]",
+                    )
+                )
         if "p_value" in outcome:
             normalised = normalise_p_value(outcome["p_value"])
             if normalised is None:
-                problems.append(Problem(entry.file, entry.label, f"{path}.p_value",
-                                        f"{outcome['p_value']!r} is not a p-value such as 0.003 or <0.001"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        f"{path}.p_value",
+                        f"{outcome['p_value']!r} is not a p-value such as 0.003 or <0.001",
+                    )
+                )
             else:
                 outcome["p_value"] = normalised
         arms_seen: set[str] = set()
         for a_index, result in enumerate(outcome.get("arms", [])):
             a_path = f"{path}.arms[{a_index}]"
             if result["arm"] not in arm_slugs:
-                problems.append(Problem(entry.file, entry.label, f"{a_path}.arm", f"unknown arm {result['arm']!r} of this trial"))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.label,
+                        f"{a_path}.arm",
+                        f"unknown arm {result['arm']!r} of this trial",
+                    )
+                )
             if result["arm"] in arms_seen:
-                problems.append(Problem(entry.file, entry.label, f"{a_path}.arm", "arm listed twice in one outcome"))
+                problems.append(
+                    Problem(entry.file, entry.label, f"{a_path}.arm", "arm listed twice in one outcome")
+                )
             arms_seen.add(result["arm"])
             problems.extend(_check_arm_result(entry, a_path, result))
     return problems

@@ -1,0 +1,24 @@
+"""The README's example query returns the answer the README shows."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+
+from api.settings import PROJECT_ROOT
+from tests.conftest import graphql
+
+
+def _examples() -> list[tuple[str, object]]:
+    text = (PROJECT_ROOT / "README.md").read_text()
+    pairs = re.findall(r"```graphql\n(.*?)```\s*\n[^`]*```json\n(.*?)```", text, re.S)
+    return [(query, json.loads(answer)) for query, answer in pairs]
+
+
+async def test_readme_examples_answer_as_documented(client: httpx.AsyncClient) -> None:
+    examples = _examples()
+    assert examples, "the README has at least one example with its answer"
+    for query, answer in examples:
+        assert await graphql(client, query) == answer
