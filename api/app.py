@@ -19,6 +19,7 @@ from starlette.routing import Route
 from api.graphql_view import GraphQLView
 from api.logs import RequestIdMiddleware
 from api.settings import Settings
+from db.export import build_export
 from db.migrate import head_revision
 from db.pool import create_read_pool
 
@@ -66,6 +67,35 @@ def create_app(settings: Settings, database_url: str, schema: strawberry.Schema 
         headers = {} if ready else {"Retry-After": "5"}
         return JSONResponse({"ready": ready, "checks": checks}, status_code=status, headers=headers)
 
+    export_cache: dict[str, dict[str, bytes]] = {}
+
+    async def export_files(request: Request) -> dict[str, bytes]:
+        """The export of the loaded release, built once per release."""
+        pool: asyncpg.Pool = request.app.state.pool
+        checksum = await pool.fetchval("SELECT checksum FROM data_releases ORDER BY id DESC LIMIT 1")
+        if checksum not in export_cache:
+            export_cache.clear()
+            export_cache[checksum] = (await build_export(pool)).files()
+        return export_cache[checksum]
+
+    async def export_index(request: Request) -> Response:
+        files = await export_files(request)
+        return Response(files["release.json"], media_type="application/json")
+
+    async def export_file(request: Request) -> Response:
+        name = request.path_params["name"]
+        files = await export_files(request)
+        if name not in files:
+            return JSONResponse(
+                {"error": f"no export file {name!r}", "files": sorted(files)}, status_code=404
+            )
+        media_type = "application/json" if name.endswith(".json") else "text/csv; charset=utf-8"
+        return Response(
+            files[name],
+            media_type=media_type,
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
@@ -86,5 +116,7 @@ def create_app(settings: Settings, database_url: str, schema: strawberry.Schema 
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/export", export_index),
+        Route("/export/{name}", export_file),
     ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -113,6 +113,28 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _export(url: str) -> dict[str, bytes]:
+    from db.export import build_export
+
+    connection = await asyncpg.connect(url)
+    try:
+        export = await build_export(connection)
+    finally:
+        await connection.close()
+    return export.files()
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    url = resolve_database_url(settings)
+    out = Path(args.out)
+    files = asyncio.run(_export(url))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    print(f"wrote {len(files)} files to {out}: {', '.join(sorted(files))}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m api",
@@ -140,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--force", action="store_true", help="reload even if this exact release is loaded")
     seed.add_argument("--seeds-dir", help="directory of seed files (default SEEDS_DIR or ./seeds)")
     seed.set_defaults(handler=cmd_seed)
+
+    export_data = commands.add_parser("export", help="write the loaded release as JSON and CSV files")
+    export_data.add_argument("--out", required=True, help="directory to write into (created if missing)")
+    export_data.set_defaults(handler=cmd_export)
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument(

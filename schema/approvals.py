@@ -31,6 +31,7 @@ class Approval(Entity):
     )
     line: str | None = column(description="Line of therapy or prior treatment the label requires.")
     summary: str | None = column(description="Summary of the approved indication text.")
+    notes: str | None = column(description="Curation notes, e.g. how the date was established.")
 
     agent: Annotated[Agent, strawberry.lazy("schema.agents")] = many_to_one(
         "Agent", "agent_id", description="The approved agent."

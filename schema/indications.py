@@ -34,6 +34,7 @@ class Indication(Entity):
     ncit_id: str | None = column(description="NCI Thesaurus code.")
     doid_id: str | None = column(description="Disease Ontology identifier.")
     mondo_id: str | None = column(description="MONDO identifier.")
+    notes: str | None = column(description="Curation notes: what is not yet sourced and why.")
 
     parent: Indication | None = many_to_one("Indication", "parent_id", description="The broader indication.")
     children: list[Indication] = one_to_many("Indication", "parent_id", description="Narrower indications.")

@@ -64,6 +64,7 @@ class ResistanceMechanism(Entity):
     name: str = column(description="Name of the mechanism.")
     category: ResistanceCategory = column(description="Biological category.")
     description: str = column(description="What happens and why it confers resistance.")
+    notes: str | None = column(description="Curation notes: what is not yet sourced and why.")
 
     biomarkers: list[ResistanceBiomarker] = one_to_many(
         "ResistanceBiomarker",

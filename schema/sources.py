@@ -52,6 +52,7 @@ class Source(Entity):
     nct_id: str | None = column(description="ClinicalTrials.gov identifier, for registry records.")
     url: str | None = column(description="Web address of the document.")
     citation: str | None = column(description="Short bibliographic citation.")
+    notes: str | None = column(description="Curation notes about the source (e.g. which version was read).")
 
     targets: list[Annotated[Target, _TARGETS]] = many_to_many(
         "Target",

@@ -25,6 +25,7 @@ class Target(Entity):
     ensembl_id: str | None = column(description="Ensembl gene identifier.")
     locus: str | None = column(description="Cytogenetic location.")
     description: str | None = column(description="Short summary of the target's biology.")
+    notes: str | None = column(description="Curation notes: what is not yet sourced and why.")
 
     agents: list[Annotated[Agent, strawberry.lazy("schema.agents")]] = many_to_many(
         "Agent",

@@ -63,6 +63,7 @@ class TrialArm(Entity):
     label: str = column(description="Label, usually the regimen.")
     role: ArmRole = column(description="Experimental, control or single-arm cohort.")
     size: int | None = column(description="Patients randomised or enrolled to the arm.")
+    notes: str | None = column(description="Curation notes about the arm.")
 
     trial: Annotated[Trial, strawberry.lazy("schema.trials")] = many_to_one(
         "Trial", "trial_id", description="The trial the arm belongs to."
@@ -108,6 +109,7 @@ class ArmResult(Entity):
     timepoint: str | None = column(description="Landmark of a rate, e.g. `3 years`.")
     events: int | None = column(description="Number of events in the arm.")
     n: int | None = column(description="Patients analysed in the arm.")
+    notes: str | None = column(description="Curation notes about this result.")
 
     arm: TrialArm = many_to_one("TrialArm", "arm_id", description="The arm.")
 

@@ -85,8 +85,8 @@ class _Writer:
             d = e.data
             self.ids["source"][d["slug"]] = await self.insert(
                 """
-                INSERT INTO sources (slug, kind, title, year, pmid, doi, nct_id, url, citation)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+                INSERT INTO sources (slug, kind, title, year, pmid, doi, nct_id, url, citation, notes)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
                 """,
                 d["slug"],
                 d["kind"],
@@ -97,6 +97,7 @@ class _Writer:
                 d.get("nct_id"),
                 d.get("url"),
                 d.get("citation"),
+                d.get("notes"),
             )
 
         self.ids["target"] = {}
@@ -105,8 +106,8 @@ class _Writer:
             target_id = await self.insert(
                 """
                 INSERT INTO targets (symbol, name, aliases, hgnc_id, ncbi_gene_id, uniprot_id,
-                                     ensembl_id, locus, description)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+                                     ensembl_id, locus, description, notes)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
                 """,
                 d["symbol"],
                 d["name"],
@@ -117,6 +118,7 @@ class _Writer:
                 d.get("ensembl_id"),
                 d.get("locus"),
                 d.get("description"),
+                d.get("notes"),
             )
             self.ids["target"][d["symbol"]] = target_id
             await self.link_sources("target_id", target_id, d.get("sources", []))
@@ -222,8 +224,8 @@ class _Writer:
             indication_id = await self.insert(
                 """
                 INSERT INTO indications (slug, name, disease, biomarker_kind, biomarker_status,
-                                         biomarker_definition, setting, ncit_id, doid_id, mondo_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+                                         biomarker_definition, setting, ncit_id, doid_id, mondo_id, notes)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
                 """,
                 d["slug"],
                 d["name"],
@@ -235,6 +237,7 @@ class _Writer:
                 xrefs.get("ncit"),
                 xrefs.get("doid"),
                 xrefs.get("mondo"),
+                d.get("notes"),
             )
             self.ids["indication"][d["slug"]] = indication_id
             await self.link_sources("indication_id", indication_id, d.get("sources", []))
@@ -255,8 +258,8 @@ class _Writer:
             approval_id = await self.insert(
                 """
                 INSERT INTO approvals (slug, agent_id, indication_id, regulator, approval_date,
-                                       approval_date_precision, approval_type, line, summary)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+                                       approval_date_precision, approval_type, line, summary, notes)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
                 """,
                 d["slug"],
                 self.ids["agent"][d["agent"]],
@@ -267,6 +270,7 @@ class _Writer:
                 d.get("type"),
                 d.get("line"),
                 d.get("summary"),
+                d.get("notes"),
             )
             for trial in d.get("pivotal_trials", []):
                 await self.db.execute(
@@ -334,8 +338,8 @@ class _Writer:
         for position, arm in enumerate(d.get("arms", [])):
             arm_id = await self.insert(
                 """
-                INSERT INTO trial_arms (trial_id, slug, label, role, size, position)
-                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+                INSERT INTO trial_arms (trial_id, slug, label, role, size, position, notes)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
                 """,
                 trial_id,
                 arm["slug"],
@@ -343,6 +347,7 @@ class _Writer:
                 arm["role"],
                 arm.get("size"),
                 position,
+                arm.get("notes"),
             )
             arm_ids[arm["slug"]] = arm_id
             for component_position, component in enumerate(arm.get("regimen", [])):
@@ -392,8 +397,8 @@ class _Writer:
                     """
                     INSERT INTO outcome_arm_results (outcome_id, arm_id, position, median, median_ci_lower,
                         median_ci_upper, median_not_reached, unit, rate, rate_ci_lower, rate_ci_upper,
-                        timepoint, events, n)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                        timepoint, events, n, notes)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                     """,
                     outcome_id,
                     arm_ids[result["arm"]],
@@ -409,18 +414,20 @@ class _Writer:
                     result.get("timepoint"),
                     result.get("events"),
                     result.get("n"),
+                    result.get("notes"),
                 )
 
     async def _write_mechanism(self, d: dict[str, Any]) -> None:
         mechanism_id = await self.insert(
             """
-            INSERT INTO resistance_mechanisms (slug, name, category, description)
-            VALUES ($1, $2, $3, $4) RETURNING id
+            INSERT INTO resistance_mechanisms (slug, name, category, description, notes)
+            VALUES ($1, $2, $3, $4, $5) RETURNING id
             """,
             d["slug"],
             d["name"],
             d["category"],
             d["description"],
+            d.get("notes"),
         )
         await self.link_sources("resistance_mechanism_id", mechanism_id, d["sources"])
         for position, marker in enumerate(d.get("biomarkers", [])):

@@ -30,6 +30,7 @@ CREATE TABLE sources (
     nct_id      text CHECK (nct_id ~ '^NCT[0-9]{8}$'),
     url         text CHECK (url ~ '^https?://'),
     citation    text,
+    notes       text,
     CHECK (num_nonnulls(pmid, doi, nct_id, url) >= 1)
 );
 
@@ -43,7 +44,8 @@ CREATE TABLE targets (
     uniprot_id    text UNIQUE,
     ensembl_id    text UNIQUE CHECK (ensembl_id ~ '^ENSG[0-9]{11}$'),
     locus         text,
-    description   text
+    description   text,
+    notes         text
 );
 
 CREATE TABLE agents (
@@ -130,6 +132,7 @@ CREATE TABLE indications (
     ncit_id               text CHECK (ncit_id ~ '^C[0-9]+$'),
     doid_id               text CHECK (doid_id ~ '^DOID:[0-9]+$'),
     mondo_id              text CHECK (mondo_id ~ '^MONDO:[0-9]{7}$'),
+    notes                 text,
     CHECK (parent_id IS DISTINCT FROM id),
     CHECK ((biomarker_kind IS NULL) = (biomarker_status IS NULL) OR biomarker_kind = 'none')
 );
@@ -182,6 +185,7 @@ CREATE TABLE trial_arms (
     role      text NOT NULL CHECK (role IN ('experimental', 'control', 'single_arm')),
     size      integer CHECK (size > 0),
     position  integer NOT NULL,
+    notes     text,
     UNIQUE (trial_id, slug)
 );
 
@@ -273,6 +277,7 @@ CREATE TABLE outcome_arm_results (
     timepoint           text,
     events              integer CHECK (events >= 0),
     n                   integer CHECK (n > 0),
+    notes               text,
     UNIQUE (outcome_id, arm_id),
     CHECK (median IS NULL OR NOT median_not_reached),
     CHECK (median IS NULL OR unit IS NOT NULL),
@@ -294,7 +299,8 @@ CREATE TABLE approvals (
     approval_date_precision text NOT NULL CHECK (approval_date_precision IN ('year', 'month', 'day')),
     approval_type  text CHECK (approval_type IN ('regular', 'accelerated', 'conditional', 'full')),
     line           text,
-    summary        text
+    summary        text,
+    notes          text
 );
 CREATE INDEX approvals_agent_idx ON approvals (agent_id);
 CREATE INDEX approvals_indication_idx ON approvals (indication_id);
@@ -315,7 +321,8 @@ CREATE TABLE resistance_mechanisms (
                       'epitope_masking', 'adc_processing', 'payload_efflux', 'payload_target_alteration',
                       'antigen_loss', 'lineage_switch', 't_cell_dysfunction', 'tumour_microenvironment',
                       'expression_heterogeneity', 'other')),
-    description  text NOT NULL
+    description  text NOT NULL,
+    notes        text
 );
 
 CREATE TABLE resistance_biomarkers (
