@@ -141,6 +141,7 @@ async def build_export(db: asyncpg.Connection | asyncpg.Pool) -> Export:
         for column in (
             "target_id", "agent_id", "indication_id", "approval_id", "trial_id", "outcome_id",
             "resistance_mechanism_id", "resistance_effect_id", "resistance_overcoming_id",
+            "safety_warning_id",
         ):  # fmt: skip
             if r[column] is not None:
                 sources_of[column][r[column]].append(source_slug[r["source_id"]])
@@ -276,6 +277,12 @@ async def build_export(db: asyncpg.Connection | asyncpg.Pool) -> Export:
             )
         )
     mechanism_slug = {r["id"]: r["slug"] for r in mechanisms}
+    warnings = await rows("SELECT * FROM safety_warnings ORDER BY id")
+    warnings_of_agent: dict[int, list[Record]] = defaultdict(list)
+    for r in warnings:
+        warnings_of_agent[r["agent_id"]].append(
+            {"slug": r["slug"], "regulator": r["regulator"], "kind": r["kind"], "event": r["event"]}
+        )
 
     kinds: dict[str, list[Record]] = {}
     kinds["sources"] = [
@@ -393,6 +400,7 @@ async def build_export(db: asyncpg.Connection | asyncpg.Pool) -> Export:
                         for t in agent_trials[r["id"]]
                     ],
                     "resistance_details": effects_of_agent[r["id"]],
+                    "safety_details": warnings_of_agent[r["id"]],
                 }
             )
         )
@@ -465,6 +473,22 @@ async def build_export(db: asyncpg.Connection | asyncpg.Pool) -> Export:
         )
         for r in mechanisms
     ]
+    kinds["safety_warnings"] = [
+        _clean(
+            {
+                "slug": r["slug"],
+                "agent": agent_slug[r["agent_id"]],
+                "regulator": r["regulator"],
+                "kind": r["kind"],
+                "event": r["event"],
+                "summary": r["summary"],
+                "date_added": _partial(r["date_added"], r["date_added_precision"]),
+                "sources": sources_of["safety_warning_id"][r["id"]],
+                "notes": r["notes"],
+            }
+        )
+        for r in warnings
+    ]
 
     tables = {
         "agents": [{k: a.get(k) for k in AGENT_CSV_COLUMNS} for a in kinds["agents"]],
@@ -517,6 +541,11 @@ async def build_export(db: asyncpg.Connection | asyncpg.Pool) -> Export:
             | {k: e.get(k) for k in ("agent", "direction", "evidence", "note")}
             for m in kinds["resistance_mechanisms"]
             for e in m.get("affected_agents", [])
+        ],
+        "safety_warnings": [
+            {k: w.get(k) for k in ("slug", "agent", "regulator", "kind", "event", "date_added", "summary")}
+            | {"sources": w.get("sources", [])}
+            for w in kinds["safety_warnings"]
         ],
         "sources": [
             {k: s.get(k) for k in ("slug", "kind", "title", "year", "pmid", "doi", "nct_id", "url")}

@@ -14,6 +14,7 @@ from schema.sql import number
 if TYPE_CHECKING:
     from schema.approvals import Approval
     from schema.resistance import OvercomingStrategy, ResistanceEffect, ResistanceMechanism
+    from schema.safety import SafetyWarning
     from schema.targets import Target
     from schema.trials import Trial
 
@@ -141,5 +142,8 @@ class Agent(Entity):
         "OvercomingStrategy",
         "agent_id",
         description="Resistance mechanisms this agent is reported to overcome.",
+    )
+    safety_warnings: list[Annotated[SafetyWarning, strawberry.lazy("schema.safety")]] = one_to_many(
+        "SafetyWarning", "agent_id", description="Label safety warnings (boxed warnings, warnings, REMS)."
     )
     sources: list[Source] = sources_field("agent_id")

@@ -263,6 +263,34 @@ class EvidenceLevel(Enum):
     CASE_REPORT = V("case_report", description="Individual patient reports.")
 
 
+@strawberry.enum(description="Where a safety warning sits on a label.")
+class SafetyWarningKind(Enum):
+    BOXED_WARNING = V("boxed_warning", description="A boxed warning (the most serious label warning).")
+    WARNING = V("warning", description="A warning or precaution in the label body.")
+    REMS = V("rems", description="A Risk Evaluation and Mitigation Strategy (FDA).")
+
+
+@strawberry.enum(description="The adverse event a safety warning is about.")
+class SafetyEvent(Enum):
+    CYTOKINE_RELEASE_SYNDROME = V("cytokine_release_syndrome", description="Cytokine release syndrome (CRS).")
+    NEUROLOGIC_TOXICITY = V("neurologic_toxicity", description="Neurological toxicity, including ICANS.")
+    T_CELL_MALIGNANCY = V("t_cell_malignancy", description="T-cell malignancies after cell therapy.")
+    SECONDARY_MALIGNANCY = V("secondary_malignancy", description="Other secondary malignancies.")
+    PROLONGED_CYTOPENIA = V("prolonged_cytopenia", description="Prolonged cytopenias.")
+    HLH_MAS = V(
+        "hlh_mas", description="Haemophagocytic lymphohistiocytosis / macrophage activation syndrome."
+    )
+    INFECTION = V("infection", description="Serious infections.")
+    CARDIOMYOPATHY = V("cardiomyopathy", description="Cardiomyopathy or left-ventricular dysfunction.")
+    EMBRYO_FETAL_TOXICITY = V("embryo_fetal_toxicity", description="Embryo-fetal toxicity.")
+    INTERSTITIAL_LUNG_DISEASE = V(
+        "interstitial_lung_disease", description="Interstitial lung disease or pneumonitis."
+    )
+    HEPATOTOXICITY = V("hepatotoxicity", description="Hepatotoxicity.")
+    INFUSION_REACTION = V("infusion_reaction", description="Infusion reactions or pulmonary toxicity.")
+    OTHER = V("other", description="Any other event (e.g. a REMS covering several events).")
+
+
 @strawberry.enum(description="The kind of a source.")
 class SourceKind(Enum):
     PUBLICATION = V("publication", description="A peer-reviewed publication.")

@@ -9,12 +9,13 @@ import strawberry
 from schema.agents import Agent
 from schema.approvals import Approval
 from schema.context import Context
-from schema.enums import Modality, Phase, Regulator
+from schema.enums import Modality, Phase, Regulator, SafetyEvent
 from schema.errors import UserInputError
 from schema.indications import Indication
 from schema.meta import select_entities, select_one
 from schema.release import DataRelease, latest_release
 from schema.resistance import ResistanceMechanism
+from schema.safety import SafetyWarning
 from schema.sources import Source
 from schema.targets import Target
 from schema.trials import Endpoint, Outcome, Trial
@@ -186,6 +187,26 @@ class Query:
     @strawberry.field(description="All resistance mechanisms by name.")
     async def resistance_mechanisms(self, info: Info) -> list[ResistanceMechanism]:
         return await select_entities(info.context, ResistanceMechanism)
+
+    @strawberry.field(description="Label safety warnings, optionally of one agent (any name) or one event.")
+    async def safety_warnings(
+        self,
+        info: Info,
+        agent: Annotated[str | None, strawberry.argument(description="Only warnings of this agent.")] = None,
+        event: Annotated[
+            SafetyEvent | None, strawberry.argument(description="Only warnings about this event.")
+        ] = None,
+    ) -> list[SafetyWarning]:
+        return await select_entities(
+            info.context,
+            SafetyWarning,
+            f"""
+            ($1::text IS NULL OR t.agent_id IN (SELECT t.id FROM agents t WHERE {AGENT_NAMED.replace("$1", "$1::text")}))
+            AND ($2::text IS NULL OR t.event = $2)
+            """,
+            agent,
+            event.value if event else None,
+        )
 
     @strawberry.field(description="A source by slug, PMID or DOI (exactly one).")
     async def source(

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from schema.approvals import Approval
     from schema.indications import Indication
     from schema.resistance import ResistanceMechanism
+    from schema.safety import SafetyWarning
     from schema.targets import Target
     from schema.trials import Outcome, Trial
 
@@ -91,6 +92,13 @@ class Source(Entity):
         "source_id",
         "outcome_id",
         description="Trial outcomes this source reports.",
+    )
+    safety_warnings: list[Annotated[SafetyWarning, strawberry.lazy("schema.safety")]] = many_to_many(
+        "SafetyWarning",
+        "fact_sources",
+        "source_id",
+        "safety_warning_id",
+        description="Safety warnings this source supports.",
     )
     resistance_mechanisms: list[Annotated[ResistanceMechanism, _RESISTANCE]] = many_to_many(
         "ResistanceMechanism",

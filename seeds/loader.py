@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 CURATED_TABLES = (
     "fact_sources",
+    "safety_warnings",
     "resistance_overcoming",
     "resistance_effects",
     "resistance_biomarkers",
@@ -283,6 +284,27 @@ class _Writer:
         for e in dataset.of("resistance_mechanism"):
             await self._write_mechanism(e.data)
 
+        for e in dataset.of("safety_warning"):
+            d = e.data
+            added, added_precision = _date(d.get("date_added"))
+            warning_id = await self.insert(
+                """
+                INSERT INTO safety_warnings (slug, agent_id, regulator, kind, event, summary, date_added,
+                                             date_added_precision, notes)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+                """,
+                d["slug"],
+                self.ids["agent"][d["agent"]],
+                d["regulator"],
+                d["kind"],
+                d["event"],
+                d["summary"],
+                added,
+                added_precision,
+                d.get("notes"),
+            )
+            await self.link_sources("safety_warning_id", warning_id, d["sources"])
+
         return {
             "sources": len(dataset.of("source")),
             "targets": len(dataset.of("target")),
@@ -292,6 +314,7 @@ class _Writer:
             "outcomes": sum(len(e.data.get("outcomes", [])) for e in dataset.of("trial")),
             "approvals": len(dataset.of("approval")),
             "resistanceMechanisms": len(dataset.of("resistance_mechanism")),
+            "safetyWarnings": len(dataset.of("safety_warning")),
         }
 
     async def _write_trial(self, d: dict[str, Any], endpoint_ids: dict[str, int]) -> None:

@@ -347,6 +347,35 @@ RESISTANCE_MECHANISM = {
     "notes": F("text"),
 }
 
+SAFETY_EVENTS = (
+    "cytokine_release_syndrome",
+    "neurologic_toxicity",
+    "t_cell_malignancy",
+    "secondary_malignancy",
+    "prolonged_cytopenia",
+    "hlh_mas",
+    "infection",
+    "cardiomyopathy",
+    "embryo_fetal_toxicity",
+    "interstitial_lung_disease",
+    "hepatotoxicity",
+    "infusion_reaction",
+    "other",
+)
+SAFETY_KINDS = ("boxed_warning", "warning", "rems")
+
+SAFETY_WARNING = {
+    "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
+    "agent": F("ref", required=True, ref="agent"),
+    "regulator": F("enum", required=True, choices=REGULATORS),
+    "kind": F("enum", required=True, choices=SAFETY_KINDS),
+    "event": F("enum", required=True, choices=SAFETY_EVENTS),
+    "summary": F("text", required=True),
+    "date_added": F("partial_date"),
+    "sources": F("ref_list", required=True, ref="source"),
+    "notes": F("text"),
+}
+
 RELEASE = {
     "version": F("pattern", required=True, pattern=r"^[0-9]{4}\.[0-9]{1,2}\.[0-9]+$"),
     "notes": F("text"),
@@ -361,4 +390,5 @@ SECTIONS: dict[str, tuple[str, str, dict[str, F]]] = {
     "trials": ("trial", "slug", TRIAL),
     "approvals": ("approval", "slug", APPROVAL),
     "resistance_mechanisms": ("resistance_mechanism", "slug", RESISTANCE_MECHANISM),
+    "safety_warnings": ("safety_warning", "slug", SAFETY_WARNING),
 }

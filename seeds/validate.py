@@ -464,6 +464,10 @@ def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
         if len(names) != len(set(names)):
             problems.append(Problem(entry.file, entry.label, "biomarkers", "a biomarker is listed twice"))
 
+    for entry in entries["safety_warning"]:
+        check_sources(entry, "", entry.data)
+        check(entry, "agent", "agent", entry.data["agent"])
+
     nct_seen: dict[str, Entry] = {}
     for entry in entries["trial"]:
         nct = entry.data.get("nct_id")

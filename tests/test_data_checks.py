@@ -23,6 +23,7 @@ FACT_TABLES = {
     "trials": "trial_id",
     "outcomes": "outcome_id",
     "resistance_mechanisms": "resistance_mechanism_id",
+    "safety_warnings": "safety_warning_id",
 }
 
 

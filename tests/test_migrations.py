@@ -31,6 +31,9 @@ async def test_upgrade_downgrade_upgrade(databases: Databases) -> None:
     await asyncio.to_thread(migrate.downgrade, url, "base")
     assert await _tables(url) == {"alembic_version"}
 
+    await asyncio.to_thread(migrate.upgrade, url, "0001")
+    assert "safety_warnings" not in await _tables(url)
+
     await asyncio.to_thread(migrate.upgrade, url)
     assert await _tables(url) == tables
 
