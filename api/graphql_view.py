@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -20,12 +24,42 @@ from db.queries import QueryRunner
 from schema.context import Context
 
 RETRY_AFTER_SECONDS = "5"
+GET_CACHE_CONTROL = "public, max-age=60"
+RELEASE_CHECK_SECONDS = 2.0
+EXAMPLES = (Path(__file__).parent / "graphiql_examples.graphql").read_text()
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    candidates = [c.strip().removeprefix("W/") for c in header.split(",")]
+    return "*" in candidates or etag in candidates
 
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: Any, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
+        self._release: tuple[float, str] = (0.0, "")
+        html = super().graphql_ide_html
+        start = html.index("const EXAMPLE_QUERY = `") + len("const EXAMPLE_QUERY = `")
+        end = html.index("`;", start)
+        escaped = EXAMPLES.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+        self._ide_html = html[:start] + escaped + html[end:]
+
+    @property
+    def graphql_ide_html(self) -> str:
+        return self._ide_html
+
+    async def release_checksum(self, request: Request) -> str:
+        """The loaded release's checksum, re-read at most every RELEASE_CHECK_SECONDS."""
+        checked_at, checksum = self._release
+        now = time.monotonic()
+        if now - checked_at > RELEASE_CHECK_SECONDS:
+            pool = request.app.state.pool
+            checksum = (
+                await pool.fetchval("SELECT checksum FROM data_releases ORDER BY id DESC LIMIT 1") or ""
+            )
+            self._release = (now, checksum)
+        return checksum
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(
@@ -52,6 +86,26 @@ class GraphQLView(GraphQL[Context, None]):
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         from strawberry.types.unset import UNSET
 
+        etag = None
+        is_query_get = (
+            isinstance(request, Request) and request.method == "GET" and "query" in request.query_params
+        )
+        if is_query_get:
+            # The answer to a GET query depends only on the query and the data release.
+            try:
+                checksum = await self.release_checksum(request)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                # An outage is reported by the execution below, with its 503.
+                checksum = ""
+            if checksum:
+                digest = hashlib.sha256(
+                    f"{checksum}\0{request.url.query}\0{request.headers.get('accept', '')}".encode()
+                )
+                etag = f'"{digest.hexdigest()[:32]}"'
+                if _etag_matches(request.headers.get("if-none-match", ""), etag):
+                    return Response(
+                        status_code=304, headers={"ETag": etag, "Cache-Control": GET_CACHE_CONTROL}
+                    )
         response = await super().run(
             request,
             context=UNSET if context is None else context,
@@ -60,6 +114,12 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request) and getattr(request.state, "database_unavailable", False):
             response.status_code = 503
             response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+            response.headers["Cache-Control"] = "no-store"
+        elif etag is not None and response.status_code == 200:
+            response.headers["ETag"] = etag
+            response.headers["Cache-Control"] = GET_CACHE_CONTROL
+        elif isinstance(request, Request) and request.method == "POST":
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.context import Context
 from schema.enums import ApprovalType, Regulator
+from schema.errors import UserInputError
 from schema.meta import Entity, column, entity, many_to_many, many_to_one
+from schema.node import Node
+from schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    Where,
+    order_sql,
+    paginate,
+)
 from schema.sources import Source, sources_field
-from schema.sql import partial_date
+from schema.sql import agent_named, enum_values, indication_within, partial_date
 
 if TYPE_CHECKING:
     from schema.agents import Agent
@@ -17,9 +32,9 @@ if TYPE_CHECKING:
     from schema.trials import Trial
 
 
-@entity(table="approvals", order_by="t.approval_date, t.slug")
+@entity(table="approvals", order_by="t.approval_date, t.slug", key_sql="t.slug")
 @strawberry.type(description="A regulatory approval or label extension of an agent for an indication.")
-class Approval(Entity):
+class Approval(Entity, Node):
     slug: str = column(description="Stable key, e.g. `fda-enhertu-2019-12-20`.")
     regulator: Regulator = column(description="The regulator that approved.")
     date: str = column(
@@ -47,3 +62,80 @@ class Approval(Entity):
         description="Trials the approval rests on.",
     )
     sources: list[Source] = sources_field("approval_id")
+
+
+@strawberry.input(description="Conditions on approvals; all given conditions must hold.")
+class ApprovalFilter:
+    regulators: list[Regulator] | None = strawberry.field(
+        default=None, description="By any of these regulators."
+    )
+    types: list[ApprovalType] | None = strawberry.field(default=None, description="Of any of these types.")
+    date_from: str | None = strawberry.field(
+        default=None, description="On or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."
+    )
+    date_to: str | None = strawberry.field(
+        default=None, description="On or before this date (YYYY, YYYY-MM or YYYY-MM-DD)."
+    )
+    agent: str | None = strawberry.field(default=None, description="Of this agent (any name or ID).")
+    indication: str | None = strawberry.field(
+        default=None, description="For this indication or a narrower one."
+    )
+
+
+def _date_bound(value: str, end: bool) -> datetime.date:
+    """'2019' -> 2019-01-01 (or 2019-12-31 as an upper bound); refuses anything else."""
+    parts = value.split("-")
+    try:
+        if len(parts) == 1:
+            return datetime.date(int(parts[0]), 12 if end else 1, 31 if end else 1)
+        if len(parts) == 2:
+            year, month = int(parts[0]), int(parts[1])
+            if end:
+                following = datetime.date(year + month // 12, month % 12 + 1, 1)
+                return following - datetime.timedelta(days=1)
+            return datetime.date(year, month, 1)
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise UserInputError(f"{value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD).") from None
+
+
+def approval_where(f: ApprovalFilter | None) -> Where:
+    where = Where()
+    if f is None:
+        return where
+    if f.regulators is not None:
+        where.add("t.regulator = ANY({}::text[])", enum_values(f.regulators))
+    if f.types is not None:
+        where.add("t.approval_type = ANY({}::text[])", enum_values(f.types))
+    if f.date_from is not None:
+        where.add("t.approval_date >= {}", _date_bound(f.date_from, end=False))
+    if f.date_to is not None:
+        where.add("t.approval_date <= {}", _date_bound(f.date_to, end=True))
+    if f.agent is not None:
+        where.add(f"t.agent_id IN (SELECT a.id FROM agents a WHERE {agent_named('a', '{}')})", f.agent)
+    if f.indication is not None:
+        where.add(indication_within("t.indication_id", "{}"), f.indication)
+    return where
+
+
+@strawberry.type
+class ApprovalQueries:
+    @strawberry.field(description="Approvals, filtered, in date order (`direction: DESC` for newest first).")
+    async def approvals(
+        self,
+        info: strawberry.Info[Context, None],
+        filter: Annotated[
+            ApprovalFilter | None, strawberry.argument(description="Conditions to meet.")
+        ] = None,
+        direction: Annotated[
+            OrderDirection, strawberry.argument(description="Date order.")
+        ] = OrderDirection.ASC,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Approval]:
+        return await paginate(
+            info.context, Approval, approval_where(filter), f"{order_sql('t.approval_date', direction)}, t.slug",
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip

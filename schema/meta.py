@@ -28,6 +28,7 @@ class Entity:
     """Base of every table-backed type: the row id and foreign keys, kept private."""
 
     row_id: strawberry.Private[int]
+    key: strawberry.Private[str]
     foreign_keys: strawberry.Private[dict[str, int | None]]
 
 
@@ -59,6 +60,7 @@ class EntityMeta:
     name: str
     table: str
     id_sql: str
+    key_sql: str
     order_by: str
     columns: dict[str, str] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
@@ -66,7 +68,7 @@ class EntityMeta:
 
     @property
     def select_list(self) -> str:
-        parts = [f"{self.id_sql} AS __id"]
+        parts = [f"{self.id_sql} AS __id", f"({self.key_sql})::text AS __key"]
         parts += [f'{sql} AS "{name}"' for name, sql in self.columns.items()]
         parts += [f'{column_sql(c)} AS "__fk_{c}"' for c in self.foreign_key_columns]
         return ", ".join(parts)
@@ -74,7 +76,7 @@ class EntityMeta:
     def from_row(self, row: asyncpg.Record) -> Any:
         values = {name: row[name] for name in self.columns}
         foreign_keys = {c: row[f"__fk_{c}"] for c in self.foreign_key_columns}
-        return self.cls(row_id=row["__id"], foreign_keys=foreign_keys, **values)
+        return self.cls(row_id=row["__id"], key=row["__key"], foreign_keys=foreign_keys, **values)
 
 
 def column_sql(column: str) -> str:
@@ -132,12 +134,23 @@ def many_to_many(
     return _relation_field(relation, description)
 
 
-def entity(*, table: str, order_by: str, id_sql: str = "t.id") -> Any:
-    """Register a Strawberry type as backed by `table` (apply above @strawberry.type)."""
+def entity(*, table: str, order_by: str, id_sql: str = "t.id", key_sql: str | None = None) -> Any:
+    """Register a Strawberry type as backed by `table` (apply above @strawberry.type).
+
+    `key_sql` is the natural key the global ID is built from (stable across reloads);
+    it defaults to the row id for types that are not fetched on their own.
+    """
 
     def register(cls: type[T]) -> type[T]:
         definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
-        meta = EntityMeta(cls=cls, name=definition.name, table=table, id_sql=id_sql, order_by=order_by)
+        meta = EntityMeta(
+            cls=cls,
+            name=definition.name,
+            table=table,
+            id_sql=id_sql,
+            key_sql=key_sql or id_sql,
+            order_by=order_by,
+        )
         foreign_keys: list[str] = []
         for f in definition.fields:
             if "relation" in f.metadata:
@@ -184,6 +197,7 @@ class Loaders:
     def __init__(self, context: Context) -> None:
         self._context = context
         self._loaders: dict[Relation, DataLoader[int, Any]] = {}
+        self._by_id: dict[str, DataLoader[int, Any]] = {}
 
     def _make(self, relation: Relation) -> DataLoader[int, Any]:
         sql = relation_sql(relation)
@@ -206,6 +220,22 @@ class Loaders:
 
         load = load_many_to_one if relation.kind == "many_to_one" else load_grouped
         return DataLoader(load_fn=load)
+
+    async def load_entity(self, type_name: str, row_id: int) -> Any:
+        """One entity by row id; ids asked for in the same tick are fetched in one statement."""
+        loader = self._by_id.get(type_name)
+        if loader is None:
+            meta = REGISTRY[type_name]
+            sql = f"SELECT {meta.select_list} FROM {meta.table} t WHERE {meta.id_sql} = ANY($1::int[])"
+            runner = self._context.db
+
+            async def load(keys: list[int]) -> list[Any]:
+                rows = await runner.fetch(sql, list(keys))
+                by_id = {row["__id"]: meta.from_row(row) for row in rows}
+                return [by_id.get(key) for key in keys]
+
+            loader = self._by_id[type_name] = DataLoader(load_fn=load)
+        return await loader.load(row_id)
 
     async def load(self, relation: Relation, parent: Entity) -> Any:
         if relation.kind == "many_to_one":

@@ -6,9 +6,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.context import Context
 from schema.enums import BiomarkerMarkerKind, EffectDirection, EvidenceLevel, ResistanceCategory
-from schema.meta import Entity, column, entity, many_to_many, many_to_one, one_to_many
+from schema.meta import Entity, column, entity, many_to_many, many_to_one, one_to_many, select_one
+from schema.node import Node
+from schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    Where,
+    order_sql,
+    paginate,
+)
 from schema.sources import Source, sources_field
+from schema.sql import agent_named, enum_values, target_named
 
 if TYPE_CHECKING:
     from schema.agents import Agent
@@ -57,9 +71,9 @@ class OvercomingStrategy(Entity):
     sources: list[Source] = sources_field("resistance_overcoming_id")
 
 
-@entity(table="resistance_mechanisms", order_by="t.name")
+@entity(table="resistance_mechanisms", order_by="t.name", key_sql="t.slug")
 @strawberry.type(description="A mechanism by which tumours resist therapy.")
-class ResistanceMechanism(Entity):
+class ResistanceMechanism(Entity, Node):
     slug: str = column(description="Stable key, e.g. `p95her2-truncation`.")
     name: str = column(description="Name of the mechanism.")
     category: ResistanceCategory = column(description="Biological category.")
@@ -93,3 +107,69 @@ class ResistanceMechanism(Entity):
         description="Agents or strategies reported to overcome it.",
     )
     sources: list[Source] = sources_field("resistance_mechanism_id")
+
+
+@strawberry.input(description="Conditions on resistance mechanisms; all given conditions must hold.")
+class ResistanceFilter:
+    categories: list[ResistanceCategory] | None = strawberry.field(
+        default=None, description="In any of these categories."
+    )
+    agent: str | None = strawberry.field(default=None, description="Affecting this agent (any name or ID).")
+    biomarker: str | None = strawberry.field(
+        default=None, description="With a biomarker whose name contains this text."
+    )
+    target: str | None = strawberry.field(
+        default=None, description="Affecting an agent directed at this target."
+    )
+
+
+@strawberry.type
+class ResistanceQueries:
+    @strawberry.field(description="A resistance mechanism by slug, e.g. `p95her2-truncation`.")
+    async def resistance_mechanism(
+        self,
+        info: strawberry.Info[Context, None],
+        slug: Annotated[str, strawberry.argument(description="Stable key of the mechanism.")],
+    ) -> ResistanceMechanism | None:
+        return await select_one(info.context, ResistanceMechanism, "t.slug = lower($1)", slug)
+
+    @strawberry.field(description="Resistance mechanisms, filtered, by name.")
+    async def resistance_mechanisms(
+        self,
+        info: strawberry.Info[Context, None],
+        filter: Annotated[
+            ResistanceFilter | None, strawberry.argument(description="Conditions to meet.")
+        ] = None,
+        direction: Annotated[
+            OrderDirection, strawberry.argument(description="Name order.")
+        ] = OrderDirection.ASC,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ResistanceMechanism]:
+        where = Where()
+        if filter is not None:
+            if filter.categories is not None:
+                where.add("t.category = ANY({}::text[])", enum_values(filter.categories))
+            if filter.agent is not None:
+                where.add(
+                    "t.id IN (SELECT e.mechanism_id FROM resistance_effects e JOIN agents a ON a.id = e.agent_id "
+                    f"WHERE {agent_named('a', '{}')})",
+                    filter.agent,
+                )
+            if filter.biomarker is not None:
+                where.add(
+                    "t.id IN (SELECT b.mechanism_id FROM resistance_biomarkers b WHERE b.name ILIKE '%' || {} || '%')",
+                    filter.biomarker,
+                )
+            if filter.target is not None:
+                where.add(
+                    "t.id IN (SELECT e.mechanism_id FROM resistance_effects e JOIN agent_targets x ON x.agent_id = e.agent_id "
+                    f"JOIN targets g ON g.id = x.target_id WHERE {target_named('g', '{}')})",
+                    filter.target,
+                )
+        return await paginate(
+            info.context, ResistanceMechanism, where, order_sql("lower(t.name)", direction),
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip

@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.context import Context
 from schema.enums import SourceKind
-from schema.meta import Entity, column, entity, many_to_many
+from schema.meta import Entity, column, entity, many_to_many, select_one
+from schema.node import Node
+from schema.pagination import After, Before, Connection, First, Last, Where, paginate
 
 if TYPE_CHECKING:
     from schema.agents import Agent
@@ -39,11 +42,11 @@ def sources_field(subject_column: str) -> list[Source]:
     return field
 
 
-@entity(table="sources", order_by="t.slug")
+@entity(table="sources", order_by="t.slug", key_sql="t.slug")
 @strawberry.type(
     description="A publication, drug label, regulator notice or registry record that facts were curated from."
 )
-class Source(Entity):
+class Source(Entity, Node):
     slug: str = column(description="Stable key of the source, e.g. `pmid-25693012`.")
     kind: SourceKind = column(description="What kind of document this is.")
     title: str = column(description="Title of the document.")
@@ -107,3 +110,39 @@ class Source(Entity):
         "resistance_mechanism_id",
         description="Resistance mechanisms this source describes.",
     )
+
+
+@strawberry.type
+class SourceQueries:
+    @strawberry.field(description="A source by slug, PMID, DOI or NCT ID (case-insensitive).")
+    async def source(
+        self,
+        info: strawberry.Info[Context, None],
+        id: Annotated[str, strawberry.argument(description="Slug, PMID, DOI or NCT ID.")],
+    ) -> Source | None:
+        return await select_one(
+            info.context,
+            Source,
+            "lower(t.slug) = lower($1) OR t.pmid = $1 OR lower(t.doi) = lower($1) OR upper(t.nct_id) = upper($1)",
+            id,
+        )
+
+    @strawberry.field(description="Sources, newest first.")
+    async def sources(
+        self,
+        info: strawberry.Info[Context, None],
+        kinds: Annotated[
+            list[SourceKind] | None, strawberry.argument(description="Only these kinds.")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Source]:
+        where = Where()
+        if kinds is not None:
+            where.add("t.kind = ANY({}::text[])", [k.value for k in kinds])
+        return await paginate(
+            info.context, Source, where, "t.year DESC NULLS LAST, t.slug",
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip

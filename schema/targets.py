@@ -6,16 +6,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from schema.meta import Entity, column, entity, many_to_many
+from schema.context import Context
+from schema.meta import Entity, column, entity, many_to_many, select_one
+from schema.node import Node
+from schema.pagination import After, Before, Connection, First, Last, Where, paginate
 from schema.sources import Source, sources_field
+from schema.sql import target_named
 
 if TYPE_CHECKING:
     from schema.agents import Agent
 
 
-@entity(table="targets", order_by="t.symbol")
+@entity(table="targets", order_by="t.symbol", key_sql="t.symbol")
 @strawberry.type(description="A molecular target of therapy: a gene and the protein it encodes.")
-class Target(Entity):
+class Target(Entity, Node):
     symbol: str = column(description="HGNC gene symbol, e.g. `ERBB2`.")
     name: str = column(description="Approved gene name.")
     aliases: list[str] = column(description="Other names of the gene or protein, e.g. HER2, NEU.")
@@ -36,3 +40,30 @@ class Target(Entity):
         description="Agents directed at this target.",
     )
     sources: list[Source] = sources_field("target_id")
+
+
+@strawberry.type
+class TargetQueries:
+    @strawberry.field(
+        description="A target by gene symbol, alias, HGNC, UniProt, Ensembl or NCBI Gene ID (case-insensitive), "
+        "e.g. `ERBB2`, `HER2`, `HGNC:3430`, `P04626`."
+    )
+    async def target(
+        self,
+        info: strawberry.Info[Context, None],
+        symbol: Annotated[str, strawberry.argument(description="Symbol, alias or identifier.")],
+    ) -> Target | None:
+        return await select_one(info.context, Target, target_named("t", "$1"), symbol)
+
+    @strawberry.field(description="Targets by symbol.")
+    async def targets(
+        self,
+        info: strawberry.Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Target]:
+        return await paginate(
+            info.context, Target, Where(), "t.symbol", first=first, after=after, last=last, before=before
+        )

@@ -2,25 +2,60 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from schema.context import Context
 from schema.enums import (
     Analysis,
     ArmRole,
     Assessment,
     Blinding,
     EndpointKind,
+    Modality,
     Phase,
     RegimenRole,
     TimeUnit,
     TrialSetting,
     TrialStatus,
 )
-from schema.meta import Entity, column, entity, many_to_many, many_to_one, one_to_many
+from schema.errors import UserInputError
+from schema.meta import (
+    Entity,
+    column,
+    entity,
+    many_to_many,
+    many_to_one,
+    meta_of,
+    one_to_many,
+    select_entities,
+    select_one,
+)
+from schema.node import Node
+from schema.pagination import (
+    MAX_PAGE_SIZE,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    OrderDirection,
+    Where,
+    order_sql,
+    paginate,
+)
 from schema.sources import Source, sources_field
-from schema.sql import number, partial_date
+from schema.sql import (
+    agent_named,
+    enum_values,
+    indication_within,
+    number,
+    partial_date,
+    target_named,
+    trial_named,
+)
 
 if TYPE_CHECKING:
     from schema.agents import Agent
@@ -28,11 +63,13 @@ if TYPE_CHECKING:
     from schema.indications import Indication
 
 _AGENTS = strawberry.lazy("schema.agents")
+# Arms and outcomes are keyed within their trial: "cleopatra/os-final".
+TRIAL_CHILD_KEY = "(SELECT tr.slug FROM trials tr WHERE tr.id = t.trial_id) || '/' || t.slug"
 
 
-@entity(table="endpoints", order_by="t.id")
+@entity(table="endpoints", order_by="t.id", key_sql="t.code")
 @strawberry.type(description="A clinical endpoint such as overall survival or objective response rate.")
-class Endpoint(Entity):
+class Endpoint(Entity, Node):
     code: str = column(description="Short code, e.g. `OS`, `PFS`, `ORR`, `pCR`.")
     name: str = column(description="Full name.")
     kind: EndpointKind = column(description="What the endpoint measures.")
@@ -56,9 +93,9 @@ class RegimenComponent(Entity):
     )
 
 
-@entity(table="trial_arms", order_by="t.trial_id, t.position")
+@entity(table="trial_arms", order_by="t.trial_id, t.position", key_sql=TRIAL_CHILD_KEY)
 @strawberry.type(description="An arm (or single-arm cohort) of a trial.")
-class TrialArm(Entity):
+class TrialArm(Entity, Node):
     slug: str = column(description="Key of the arm within its trial.")
     label: str = column(description="Label, usually the regimen.")
     role: ArmRole = column(description="Experimental, control or single-arm cohort.")
@@ -114,11 +151,11 @@ class ArmResult(Entity):
     arm: TrialArm = many_to_one("TrialArm", "arm_id", description="The arm.")
 
 
-@entity(table="outcomes", order_by="t.trial_id, t.position")
+@entity(table="outcomes", order_by="t.trial_id, t.position", key_sql=TRIAL_CHILD_KEY)
 @strawberry.type(
     description="One endpoint of one analysis of a trial, with arm results and the hazard ratio."
 )
-class Outcome(Entity):
+class Outcome(Entity, Node):
     slug: str = column(description="Key of the outcome within its trial, e.g. `os-final`.")
     assessment: Assessment | None = column(description="Who assessed the endpoint.")
     analysis: Analysis = column(description="Which analysis the result comes from.")
@@ -151,9 +188,9 @@ class Outcome(Entity):
     sources: list[Source] = sources_field("outcome_id")
 
 
-@entity(table="trials", order_by="t.start_date NULLS LAST, t.slug")
+@entity(table="trials", order_by="t.start_date NULLS LAST, t.slug", key_sql="t.slug")
 @strawberry.type(description="A clinical trial.")
-class Trial(Entity):
+class Trial(Entity, Node):
     slug: str = column(description="Stable key, usually the lower-case acronym.")
     nct_id: str | None = column(description="ClinicalTrials.gov identifier.")
     other_ids: list[str] = column(description="Other registry or sponsor identifiers.")
@@ -212,3 +249,261 @@ class Trial(Entity):
         description="Approvals this trial supported.",
     )
     sources: list[Source] = sources_field("trial_id")
+
+
+@strawberry.enum(description="What to sort trials by.")
+class TrialOrderField(Enum):
+    START_DATE = strawberry.enum_value("t.start_date", description="Start date.")
+    ACRONYM = strawberry.enum_value(
+        "lower(coalesce(t.acronym, t.title))", description="Acronym (else title)."
+    )
+    PHASE = strawberry.enum_value("t.phase", description="Phase.")
+    ENROLLMENT = strawberry.enum_value("t.enrollment", description="Number of patients enrolled.")
+
+
+@strawberry.input(description="How to sort trials.")
+class TrialOrder:
+    field: TrialOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
+
+
+@strawberry.input(description="Conditions on trials; all given conditions must hold.")
+class TrialFilter:
+    agent: str | None = strawberry.field(
+        default=None, description="Giving this agent in any arm (any name or ID)."
+    )
+    target: str | None = strawberry.field(
+        default=None, description="Giving an agent directed at this target."
+    )
+    modality: Modality | None = strawberry.field(
+        default=None, description="Giving an agent of this modality."
+    )
+    indication: str | None = strawberry.field(
+        default=None, description="Enrolling this indication or a narrower one (slug, name or ID)."
+    )
+    phases: list[Phase] | None = strawberry.field(default=None, description="In any of these phases.")
+    statuses: list[TrialStatus] | None = strawberry.field(
+        default=None, description="With any of these statuses."
+    )
+    settings: list[TrialSetting] | None = strawberry.field(
+        default=None, description="In any of these settings."
+    )
+    endpoint: str | None = strawberry.field(
+        default=None, description="Reporting this endpoint (code, e.g. `OS`)."
+    )
+    randomised: bool | None = strawberry.field(default=None, description="Randomised (true) or not (false).")
+    start_year_from: int | None = strawberry.field(default=None, description="Started in this year or later.")
+    start_year_to: int | None = strawberry.field(default=None, description="Started in this year or earlier.")
+
+
+def trial_where(f: TrialFilter | None) -> Where:
+    where = Where()
+    if f is None:
+        return where
+    if f.agent is not None:
+        where.add(
+            f"t.id IN (SELECT x.trial_id FROM agent_trials x JOIN agents a ON a.id = x.agent_id WHERE {agent_named('a', '{}')})",
+            f.agent,
+        )
+    if f.target is not None:
+        where.add(
+            "t.id IN (SELECT x.trial_id FROM agent_trials x JOIN agent_targets y ON y.agent_id = x.agent_id "
+            f"JOIN targets g ON g.id = y.target_id WHERE {target_named('g', '{}')})",
+            f.target,
+        )
+    if f.modality is not None:
+        where.add(
+            "t.id IN (SELECT x.trial_id FROM agent_trials x JOIN agents a ON a.id = x.agent_id WHERE a.modality = {})",
+            f.modality.value,
+        )
+    if f.indication is not None:
+        where.add(
+            f"t.id IN (SELECT ti.trial_id FROM trial_indications ti WHERE {indication_within('ti.indication_id', '{}')})",
+            f.indication,
+        )
+    if f.phases is not None:
+        where.add("t.phase = ANY({}::text[])", enum_values(f.phases))
+    if f.statuses is not None:
+        where.add("t.status = ANY({}::text[])", enum_values(f.statuses))
+    if f.settings is not None:
+        where.add("t.setting = ANY({}::text[])", enum_values(f.settings))
+    if f.endpoint is not None:
+        where.add(
+            "t.id IN (SELECT o.trial_id FROM outcomes o JOIN endpoints e ON e.id = o.endpoint_id "
+            "WHERE lower(e.code) = lower({}))",
+            f.endpoint,
+        )
+    if f.randomised is not None:
+        where.add("t.randomised = {}", f.randomised)
+    if f.start_year_from is not None:
+        where.add("extract(year FROM t.start_date) >= {}", f.start_year_from)
+    if f.start_year_to is not None:
+        where.add("extract(year FROM t.start_date) <= {}", f.start_year_to)
+    return where
+
+
+@strawberry.enum(description="What to sort outcomes by.")
+class OutcomeOrderField(Enum):
+    TRIAL_START = strawberry.enum_value(
+        "(SELECT tr.start_date FROM trials tr WHERE tr.id = t.trial_id)",
+        description="Start date of the trial.",
+    )
+    DATA_CUTOFF = strawberry.enum_value("t.data_cutoff", description="Data cut-off date.")
+    HAZARD_RATIO = strawberry.enum_value("t.hazard_ratio", description="Hazard ratio.")
+
+
+@strawberry.input(description="How to sort outcomes.")
+class OutcomeOrder:
+    field: OutcomeOrderField = strawberry.field(description="What to sort by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Sort direction.")
+
+
+@strawberry.input(description="Conditions on trial outcomes; all given conditions must hold.")
+class OutcomeFilter:
+    endpoints: list[str] | None = strawberry.field(
+        default=None, description="Any of these endpoint codes, e.g. `OS`."
+    )
+    analyses: list[Analysis] | None = strawberry.field(
+        default=None, description="From any of these analyses."
+    )
+    indication: str | None = strawberry.field(
+        default=None, description="Of trials enrolling this indication or a narrower one."
+    )
+    agent: str | None = strawberry.field(
+        default=None, description="Of trials giving this agent (any name or ID)."
+    )
+    trial: str | None = strawberry.field(default=None, description="Of this trial (NCT ID, acronym or slug).")
+    setting: TrialSetting | None = strawberry.field(default=None, description="Of trials in this setting.")
+    with_hazard_ratio: bool | None = strawberry.field(
+        default=None, description="Only outcomes that report a hazard ratio."
+    )
+
+
+def outcome_where(f: OutcomeFilter | None, trial_column: str = "t.trial_id") -> Where:
+    where = Where()
+    if f is None:
+        return where
+    if f.endpoints is not None:
+        where.add(
+            "t.endpoint_id IN (SELECT e.id FROM endpoints e WHERE lower(e.code) = ANY({}::text[]))",
+            [code.lower() for code in f.endpoints],
+        )
+    if f.analyses is not None:
+        where.add("t.analysis = ANY({}::text[])", enum_values(f.analyses))
+    if f.indication is not None:
+        where.add(
+            f"{trial_column} IN (SELECT ti.trial_id FROM trial_indications ti "
+            f"WHERE {indication_within('ti.indication_id', '{}')})",
+            f.indication,
+        )
+    if f.agent is not None:
+        where.add(
+            f"{trial_column} IN (SELECT x.trial_id FROM agent_trials x JOIN agents a ON a.id = x.agent_id "
+            f"WHERE {agent_named('a', '{}')})",
+            f.agent,
+        )
+    if f.trial is not None:
+        where.add(f"{trial_column} IN (SELECT tr.id FROM trials tr WHERE {trial_named('tr', '{}')})", f.trial)
+    if f.setting is not None:
+        where.add(f"{trial_column} IN (SELECT tr.id FROM trials tr WHERE tr.setting = {{}})", f.setting.value)
+    if f.with_hazard_ratio is not None:
+        where.add("(t.hazard_ratio IS NOT NULL) = {}", f.with_hazard_ratio)
+    return where
+
+
+@strawberry.type
+class TrialQueries:
+    @strawberry.field(
+        description="A trial by NCT ID, acronym, slug or another registry ID, case-insensitive "
+        "(`id`), or by exactly one of the specific arguments."
+    )
+    async def trial(
+        self,
+        info: strawberry.Info[Context, None],
+        id: Annotated[
+            str | None,
+            strawberry.argument(description="Any identifier: NCT ID, acronym, slug, other registry ID."),
+        ] = None,
+        nct_id: Annotated[
+            str | None, strawberry.argument(description="ClinicalTrials.gov ID, e.g. `NCT00567190`.")
+        ] = None,
+        acronym: Annotated[str | None, strawberry.argument(description="Acronym, e.g. `CLEOPATRA`.")] = None,
+        slug: Annotated[
+            str | None, strawberry.argument(description="Stable key, e.g. `destiny-breast03`.")
+        ] = None,
+    ) -> Trial | None:
+        given = [
+            (k, v)
+            for k, v in (("id", id), ("nct_id", nct_id), ("acronym", acronym), ("slug", slug))
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise UserInputError("Give exactly one of id, nctId, acronym or slug.")
+        column, value = given[0]
+        if column == "id":
+            return await select_one(info.context, Trial, trial_named("t", "$1"), value)
+        return await select_one(info.context, Trial, f"lower(t.{column}) = lower($1)", value)
+
+    @strawberry.field(
+        description="Trials for each of the given identifiers, in the same order (null when unknown)."
+    )
+    async def trials_by_id(
+        self,
+        info: strawberry.Info[Context, None],
+        ids: Annotated[
+            list[str], strawberry.argument(description="NCT IDs, acronyms or slugs, at most 100.")
+        ],
+    ) -> list[Trial | None]:
+        if len(ids) > MAX_PAGE_SIZE:
+            raise UserInputError(f"At most {MAX_PAGE_SIZE} identifiers per request.")
+        meta = meta_of(Trial)
+        rows = await info.context.db.fetch(
+            f"SELECT q.id AS __asked, {meta.select_list} FROM unnest($1::text[]) AS q (id) "
+            f"JOIN trials t ON {trial_named('t', 'q.id')}",
+            ids,
+        )
+        found = {row["__asked"]: meta.from_row(row) for row in rows}
+        return [found.get(i) for i in ids]
+
+    @strawberry.field(
+        description="Trials, filtered and sorted (by start date unless `orderBy` says otherwise)."
+    )
+    async def trials(
+        self,
+        info: strawberry.Info[Context, None],
+        filter: Annotated[TrialFilter | None, strawberry.argument(description="Conditions to meet.")] = None,
+        order_by: Annotated[TrialOrder | None, strawberry.argument(description="Sort order.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Trial]:
+        order = order_by or TrialOrder(field=TrialOrderField.START_DATE)
+        return await paginate(
+            info.context, Trial, trial_where(filter), order_sql(str(order.field.value), order.direction),
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="Trial outcomes (one per endpoint and analysis), filtered and sorted.")
+    async def outcomes(
+        self,
+        info: strawberry.Info[Context, None],
+        filter: Annotated[
+            OutcomeFilter | None, strawberry.argument(description="Conditions to meet.")
+        ] = None,
+        order_by: Annotated[OutcomeOrder | None, strawberry.argument(description="Sort order.")] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Outcome]:
+        order = order_by or OutcomeOrder(field=OutcomeOrderField.TRIAL_START)
+        return await paginate(
+            info.context, Outcome, outcome_where(filter),
+            f"{order_sql(str(order.field.value), order.direction)}, t.trial_id, t.position",
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="The endpoints outcomes are reported for.")
+    async def endpoints(self, info: strawberry.Info[Context, None]) -> list[Endpoint]:
+        return await select_entities(info.context, Endpoint)

@@ -101,6 +101,12 @@ async def test_no_name_belongs_to_two_agents(db: asyncpg.Connection) -> None:
     assert [dict(r) for r in shared] == []
 
 
+# Approved agents whose approval sources name no pivotal trial (biosimilars approved on the
+# "totality of evidence"; pyrotinib's NMPA notices). Each is explained in the approval's notes.
+# The check fails both when a new gap appears and when one of these is closed.
+KNOWN_GAPS = {"pyrotinib", "trastuzumab-dttb", "trastuzumab-pkrb", "trastuzumab-strf"}
+
+
 async def test_every_approved_agent_has_an_approval_resting_on_a_trial_with_outcomes(
     db: asyncpg.Connection,
 ) -> None:
@@ -116,4 +122,4 @@ async def test_every_approved_agent_has_an_approval_resting_on_a_trial_with_outc
         ORDER BY a.slug
         """
     )
-    assert [r["slug"] for r in missing] == []
+    assert {r["slug"] for r in missing} == KNOWN_GAPS

@@ -15,14 +15,17 @@ from schema.context import Context
 from schema.schema import schema
 
 NESTED = """
-query ($modality: Modality) {
-  agents(modality: $modality) {
-    name
-    trials {
-      acronym
-      outcomes {
-        analysis
-        sources { slug }
+query ($filter: AgentFilter) {
+  agents(filter: $filter, first: 100) {
+    totalCount
+    nodes {
+      name
+      trials {
+        acronym
+        outcomes {
+          analysis
+          sources { slug }
+        }
       }
     }
   }
@@ -47,7 +50,7 @@ async def run(pool: asyncpg.Pool, settings: Settings, variables: dict[str, Any])
 
 
 def _count(data: Any) -> tuple[int, int, int]:
-    agents = data["agents"]
+    agents = data["agents"]["nodes"]
     trials = [t for a in agents for t in a["trials"]]
     outcomes = [o for t in trials for o in t["outcomes"]]
     return len(agents), len(trials), len(outcomes)
@@ -55,7 +58,11 @@ def _count(data: Any) -> tuple[int, int, int]:
 
 async def test_statement_count_does_not_grow_with_rows(pool: asyncpg.Pool, settings: Settings) -> None:
     all_data, all_statements = await run(pool, settings, {})
-    few_data, few_statements = await run(pool, settings, {"modality": "BISPECIFIC_ANTIBODY"})
+    few_data, few_statements = await run(
+        pool,
+        settings,
+        {"filter": {"modalities": ["BISPECIFIC_ANTIBODY"], "approvedBy": "FDA", "target": "HER2"}},
+    )
 
     agents, trials, outcomes = _count(all_data)
     few_agents, _, _ = _count(few_data)
@@ -63,6 +70,6 @@ async def test_statement_count_does_not_grow_with_rows(pool: asyncpg.Pool, setti
     assert trials >= 30
     assert outcomes >= 100
 
-    # agents, agent->trials, trial->outcomes, outcome->sources: four statements in all.
+    # the agents page, agent->trials, trial->outcomes, outcome->sources: four statements in all.
     assert len(all_statements) == 4, all_statements
     assert len(few_statements) == len(all_statements)

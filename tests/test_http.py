@@ -86,7 +86,7 @@ async def test_relationships_in_both_directions(client: httpx.AsyncClient) -> No
             agents { slug trials { slug } }
             outcomes { trial { slug } sources { outcomes { trial { slug } } } }
           }
-          resistanceMechanisms { slug affectedAgents { slug resistanceMechanisms { slug } } }
+          resistanceMechanisms(first: 100) { nodes { slug affectedAgents { slug resistanceMechanisms { slug } } } }
           indication(slug: "her2-positive-metastatic-breast-cancer") {
             parent { slug children { slug } }
             approvals { agent { slug } indication { slug } }
@@ -98,7 +98,7 @@ async def test_relationships_in_both_directions(client: httpx.AsyncClient) -> No
     trial = data["trial"]  # type: ignore[index]
     assert all("cleopatra" in [t["slug"] for t in a["trials"]] for a in trial["agents"])
     assert all(o["trial"]["slug"] == "cleopatra" for o in trial["outcomes"])
-    for mechanism in data["resistanceMechanisms"]:  # type: ignore[index]
+    for mechanism in data["resistanceMechanisms"]["nodes"]:  # type: ignore[index]
         for agent in mechanism["affectedAgents"]:
             assert mechanism["slug"] in [m["slug"] for m in agent["resistanceMechanisms"]]
     indication = data["indication"]  # type: ignore[index]
