@@ -29,9 +29,9 @@ logger = logging.getLogger(__name__)
 def create_app(settings: Settings, database_url: str, schema: strawberry.Schema | None = None) -> Starlette:
     """Build the app; the read-only pool is opened in the lifespan and kept in app.state."""
     if schema is None:
-        from schema.schema import schema as default_schema
+        from schema.schema import build_schema
 
-        schema = default_schema
+        schema = build_schema(settings.limits, settings.max_batch)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

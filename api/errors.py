@@ -8,6 +8,7 @@ reported so that the HTTP layer can answer 503.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -42,6 +43,15 @@ def is_database_unavailable(error: BaseException | None) -> bool:
     return False
 
 
+# Messages of the depth, alias and token limiters (strawberry and graphql-core).
+_TOO_COMPLEX_MARKERS = (
+    "exceeds maximum operation depth",
+    "aliases found. Allowed",
+    "Document contains more than",
+)
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 def error_code(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(error, ClientError):
@@ -57,6 +67,8 @@ def error_code(error: GraphQLError) -> str:
     existing = (error.extensions or {}).get("code")
     if isinstance(existing, str):
         return existing
+    if any(marker in error.message for marker in _TOO_COMPLEX_MARKERS):
+        return "QUERY_TOO_COMPLEX"
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if error.message.startswith("Variable "):
@@ -71,9 +83,11 @@ _PUBLIC_MESSAGES = {
 }
 
 
-def format_error(error: GraphQLError, request_id: str | None) -> dict[str, Any]:
+def format_error(error: GraphQLError, request_id: str | None, suggestions: bool = True) -> dict[str, Any]:
     code = error_code(error)
     formatted: dict[str, Any] = dict(error.formatted)
+    if not suggestions:
+        formatted["message"] = _SUGGESTION.sub("", formatted["message"])
     if code in _PUBLIC_MESSAGES:
         if code == "INTERNAL_SERVER_ERROR":
             logger.error(

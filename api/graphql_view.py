@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from db.queries import QueryRunner
 from schema.context import Context
 
 RETRY_AFTER_SECONDS = "5"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 GET_CACHE_CONTROL = "public, max-age=60"
 RELEASE_CHECK_SECONDS = 2.0
 EXAMPLES = (Path(__file__).parent / "graphiql_examples.graphql").read_text()
@@ -74,9 +76,17 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors and result.data is None and all(not e.path for e in result.errors):
+            # Parse, validation or limit errors (no field path): nothing was executed.
+            request.state.request_error = True
+            if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+                # GraphQL over HTTP: a request error has no `data` entry and a 4xx status.
+                del response["data"]
         if result.errors:
             request_id = request_id_var.get()
-            response["errors"] = [format_error(e, request_id) for e in result.errors]
+            response["errors"] = [
+                format_error(e, request_id, self.settings.field_suggestions) for e in result.errors
+            ]
             if any(error_code(e) == DATABASE_UNAVAILABLE for e in result.errors):
                 request.state.database_unavailable = True
         if result.extensions:
@@ -84,6 +94,32 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
+        try:
+            response = await asyncio.wait_for(
+                self._run(request, context, root_value), timeout=self.settings.request_timeout_s
+            )
+        except TimeoutError:
+            body = {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"The request took longer than {self.settings.request_timeout_s:g} s and was stopped.",
+                        "extensions": {"code": "REQUEST_TIMEOUT", "requestId": request_id_var.get()},
+                    }
+                ],
+            }
+            return Response(orjson.dumps(body), status_code=504, media_type="application/json")
+        if (
+            isinstance(request, Request)
+            and GRAPHQL_RESPONSE in request.headers.get("accept", "")
+            and response.headers.get("content-type", "").startswith("application/json")
+        ):
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+            if getattr(request.state, "request_error", False) and response.status_code == 200:
+                response.status_code = 400
+        return response
+
+    async def _run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         from strawberry.types.unset import UNSET
 
         etag = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,26 @@ class Settings:
     statement_timeout_ms: int
     graphiql: bool
     cors_origins: tuple[str, ...]
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_cost: int
+    max_batch: int
+    introspection: bool
+    field_suggestions: bool
+    request_timeout_s: float
+
+    @property
+    def limits(self) -> Any:
+        from schema.limits import Limits
+
+        return Limits(
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_tokens=self.max_tokens,
+            max_cost=self.max_cost,
+            introspection=self.introspection,
+        )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -52,4 +73,12 @@ class Settings:
             statement_timeout_ms=int(env.get("DB_STATEMENT_TIMEOUT_MS", "5000")),
             graphiql=_bool(env.get("GRAPHIQL"), True),
             cors_origins=_list(env.get("CORS_ORIGINS")),
+            max_depth=int(env.get("MAX_QUERY_DEPTH", "12")),
+            max_aliases=int(env.get("MAX_ALIASES", "30")),
+            max_tokens=int(env.get("MAX_TOKENS", "5000")),
+            max_cost=int(env.get("MAX_QUERY_COST", "250000")),
+            max_batch=int(env.get("MAX_BATCH_OPERATIONS", "10")),
+            introspection=_bool(env.get("INTROSPECTION"), True),
+            field_suggestions=_bool(env.get("FIELD_SUGGESTIONS"), True),
+            request_timeout_s=float(env.get("REQUEST_TIMEOUT_S", "10")),
         )

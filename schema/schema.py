@@ -5,8 +5,10 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.limits import Limits, limit_extensions
 from schema.root import Query
 
 
@@ -33,10 +35,16 @@ CLIENT_CODES = frozenset(
 )
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(limits: Limits | None = None, max_batch: int = 10) -> strawberry.Schema:
+    """The schema with its limits; build it once per process (the caches depend on it)."""
     return TherapySchema(
         query=Query,
-        extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
+        extensions=[
+            lambda: ParserCache(maxsize=1024),
+            *limit_extensions(limits or Limits()),
+            lambda: ValidationCache(maxsize=1024),
+        ],
+        config=StrawberryConfig(batching_config={"max_operations": max_batch}),
     )
 
 

@@ -196,3 +196,34 @@ async def test_a_database_rejection_rolls_everything_back(
     with pytest.raises(asyncpg.UniqueViolationError):
         await seed(connection, seeds_copy, force=True)
     assert await fingerprint(connection) == before
+
+
+HOSTILE_FILES = {
+    "huge file": (b"# " + b"x" * 2_100_000 + b"\n", "larger than"),
+    "deep nesting": (b"agents: " + b"[" * 5000 + b"]" * 5000 + b"\n", "nesting"),
+    "yaml bomb": (
+        b'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+        b"b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        b"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        b"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n",
+        "aliases",
+    ),
+    "latin-1 encoding": ("agents:\n  - slug: caf\u00e9\n".encode("latin-1"), "not valid UTF-8"),
+    "utf-16 encoding": ("agents: []\n".encode("utf-16"), "byte-order mark"),
+    "binary garbage": (bytes(range(256)) * 4, "UTF-8"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_FILES))
+async def test_hostile_files_are_refused_and_change_nothing(
+    connection: asyncpg.Connection, seeds_copy: Path, case: str
+) -> None:
+    content, expected = HOSTILE_FILES[case]
+    (seeds_copy / "her2" / "zz-hostile.yaml").write_bytes(content)
+    before = await fingerprint(connection)
+    with pytest.raises(SeedError) as raised:
+        await seed(connection, seeds_copy, force=True)
+    message = str(raised.value)
+    assert "zz-hostile.yaml" in message
+    assert expected in message
+    assert await fingerprint(connection) == before
