@@ -128,6 +128,9 @@ class CostCalculator:
             return 1
         named, is_list = _named_type(definition.type)
         children = self.selection_cost(node.selection_set, named, seen) if node.selection_set else 0
+        if getattr(parent, "name", "").endswith("Connection"):
+            # edges / nodes are the page itself: its size was counted at the connection.
+            return 1 + children
         return 1 + self.multiplier(node, getattr(named, "name", ""), is_list) * children
 
 

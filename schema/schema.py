@@ -31,6 +31,7 @@ CLIENT_CODES = frozenset(
         "BAD_REQUEST",
         "GRAPHQL_VALIDATION_FAILED",
         "GRAPHQL_PARSE_FAILED",
+        "QUERY_TOO_COMPLEX",
     }
 )
 

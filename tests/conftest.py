@@ -4,12 +4,14 @@ and the service running on a loopback port for real HTTP round trips."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -107,10 +109,9 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-async def base_url(seeded_url: str, settings: Settings) -> AsyncIterator[str]:
-    """The service on a loopback port, served by uvicorn in this event loop."""
-    app = create_app(settings, seeded_url)
+@contextlib.asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free loopback port in this event loop."""
     port = _free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
@@ -121,9 +122,18 @@ async def base_url(seeded_url: str, settings: Settings) -> AsyncIterator[str]:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def base_url(seeded_url: str, settings: Settings) -> AsyncIterator[str]:
+    """The service on a loopback port, served by uvicorn in this event loop."""
+    async with serve(create_app(settings, seeded_url)) as url:
+        yield url
 
 
 @pytest.fixture
