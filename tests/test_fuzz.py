@@ -10,8 +10,7 @@ from collections import Counter
 
 import httpx
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis_graphql import queries
-from hypothesis_graphql._strategies.strategy import Mode
+from hypothesis_graphql import Mode, queries
 
 from schema.schema import schema
 

