@@ -31,7 +31,7 @@ def create_app(settings: Settings, database_url: str, schema: strawberry.Schema 
     if schema is None:
         from schema.schema import build_schema
 
-        schema = build_schema(settings.limits, settings.max_batch)
+        schema = build_schema(settings.limits, settings.max_batch, settings.compiler)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -45,6 +45,7 @@ class Settings:
     introspection: bool
     field_suggestions: bool
     request_timeout_s: float
+    compiler: bool
 
     @property
     def limits(self) -> Any:
@@ -81,4 +82,5 @@ class Settings:
             introspection=_bool(env.get("INTROSPECTION"), True),
             field_suggestions=_bool(env.get("FIELD_SUGGESTIONS"), True),
             request_timeout_s=float(env.get("REQUEST_TIMEOUT_S", "10")),
+            compiler=_bool(env.get("COMPILER"), True),
         )

@@ -191,6 +191,25 @@ def relation_sql(relation: Relation) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ListPlan:
+    """What a root resolver would select: rows of `meta` matching `where`, in order."""
+
+    meta: EntityMeta
+    where: str
+    args: list[Any]
+    order_by: str
+    limit: int | None
+
+
+class Planned(Exception):
+    """Raised by query helpers in planning mode, carrying the plan instead of results."""
+
+    def __init__(self, plan: Any) -> None:
+        super().__init__("planned")
+        self.plan = plan
+
+
 class Loaders:
     """One DataLoader per relationship, created on first use within a request."""
 
@@ -260,6 +279,17 @@ async def select_entities(
 ) -> list[T]:
     """Root-field helper: rows of one entity type, filtered by a SQL `where` over `t`."""
     meta = meta_of(cls)
+    if getattr(context, "planning", False):
+        # The operation compiler calls the resolver to learn its query, not to run it.
+        raise Planned(
+            ListPlan(
+                meta=meta,
+                where=where or "true",
+                args=list(args),
+                order_by=order_by or meta.order_by,
+                limit=limit,
+            )
+        )
     sql = f"SELECT {meta.select_list} FROM {meta.table} t"
     if where:
         sql += f" WHERE {where}"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 import strawberry
 
 from schema.errors import UserInputError
-from schema.meta import meta_of
+from schema.meta import EntityMeta, Planned, meta_of
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -53,6 +53,19 @@ class Connection(Generic[T]):
     @strawberry.field(description="The items of this page, without cursors.")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
+
+
+@dataclass(frozen=True)
+class ConnectionPlan:
+    """What a paginated root resolver would select (cursors and page size already checked)."""
+
+    meta: EntityMeta
+    where: Where
+    order_by: str
+    start: int
+    end: int | None
+    first: int | None
+    last: int | None
 
 
 def encode_cursor(position: int) -> str:
@@ -117,6 +130,8 @@ async def paginate(
     start = decode_cursor(after) + 1 if after else 0
     end = decode_cursor(before) if before else None
     meta = meta_of(cls)
+    if getattr(context, "planning", False):
+        raise Planned(ConnectionPlan(meta, where, order_by, start, end, first, last))
     args = list(where.args)
     n = len(args)
     args += [start, end, first, last]

@@ -8,6 +8,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.compiler import CompiledExecution
 from schema.limits import Limits, limit_extensions
 from schema.root import Query
 
@@ -36,17 +37,24 @@ CLIENT_CODES = frozenset(
 )
 
 
-def build_schema(limits: Limits | None = None, max_batch: int = 10) -> strawberry.Schema:
-    """The schema with its limits; build it once per process (the caches depend on it)."""
+def build_schema(
+    limits: Limits | None = None, max_batch: int = 10, compiler: bool = True
+) -> strawberry.Schema:
+    """The schema with its limits; build it once per process (the caches depend on it).
+
+    With `compiler`, operations are compiled to one SQL statement per root field where
+    possible (schema.compiler); without it every field resolves normally.
+    """
     return TherapySchema(
         query=Query,
         extensions=[
             lambda: ParserCache(maxsize=1024),
             *limit_extensions(limits or Limits()),
             lambda: ValidationCache(maxsize=1024),
+            *([CompiledExecution] if compiler else []),
         ],
         config=StrawberryConfig(batching_config={"max_operations": max_batch}),
     )
 
 
-schema = build_schema()
+schema = build_schema(compiler=False)

@@ -15,14 +15,15 @@ import sys
 import urllib.error
 import urllib.request
 from importlib import metadata
+from typing import Any
 
 INDEX = "https://pypi.org/pypi"
 
 
-def fetch(url: str) -> dict[str, object] | None:
+def fetch(url: str) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(url, timeout=20) as response:
-            data: dict[str, object] = json.load(response)
+            data: dict[str, Any] = json.load(response)
             return data
     except (urllib.error.URLError, TimeoutError, ValueError):
         return None
@@ -31,14 +32,14 @@ def fetch(url: str) -> dict[str, object] | None:
 def audit(name: str, version: str) -> tuple[str, list[str]]:
     exact = fetch(f"{INDEX}/{name}/{version}/json")
     if exact is not None:
-        return "audited", [str(v.get("id")) for v in exact.get("vulnerabilities") or []]  # type: ignore[union-attr]
+        return "audited", [str(v.get("id")) for v in exact.get("vulnerabilities") or []]
     project = fetch(f"{INDEX}/{name}/json")
     if project is None:
         return "not audited (no answer)", []
-    latest = str(project.get("info", {}).get("version"))  # type: ignore[union-attr]
+    latest = str(project.get("info", {}).get("version"))
     if latest != version:
         return f"not audited (pinned {version}, latest {latest})", []
-    return "audited", [str(v.get("id")) for v in project.get("vulnerabilities") or []]  # type: ignore[union-attr]
+    return "audited", [str(v.get("id")) for v in project.get("vulnerabilities") or []]
 
 
 def main() -> int:
