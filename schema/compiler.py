@@ -468,6 +468,9 @@ class CompiledExecution(SchemaExtension):
                     context.schema, context.context, plans, context.graphql_document,
                     context.operation_name, context.variables or {}, context.root_value,
                 )  # fmt: skip
+                if all(p.sql is not None for p in plans) and not context.result.errors:
+                    # Fully compiled and answered: the HTTP layer may replay it without re-executing.
+                    context.context.compiled_plans = plans
         yield
 
 

@@ -19,6 +19,8 @@ class Context:
     request: Any = None
     response: Any = None
     loaders: Loaders = field(init=False)
+    # Set by the operation compiler when every root field of the operation was compiled.
+    compiled_plans: Any = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self)

@@ -154,3 +154,30 @@ async def test_generated_queries_match(pool: asyncpg.Pool, settings: Settings) -
     print(
         f"\n{len(documents)} generated queries: identical on both paths; {compiled_fields} root fields compiled"
     )
+
+
+async def test_http_replay_of_compiled_operations(
+    client: Any, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    query = (
+        '{ agents(first: 5, filter: {target: "CD19"}) { totalCount nodes { id name approvals { date } } } }'
+    )
+    variables_query = "query($n: String!) { agent(name: $n) { name trials { acronym } } }"
+    payloads: list[dict[str, Any]] = [
+        {"query": query},
+        {"query": variables_query, "variables": {"n": "Kymriah"}},
+    ]
+    for payload in payloads:
+        first = await client.post("/graphql", json=payload)
+        second = await client.post("/graphql", json=payload)  # replayed from the compiled plan
+        assert first.status_code == second.status_code == 200
+        assert first.json() == second.json()
+        reference = await REFERENCE.execute(
+            payload["query"],
+            variable_values=payload.get("variables"),
+            context_value=Context(db=QueryRunner(pool), settings=settings),
+        )
+        assert second.json()["data"] == reference.data
+        assert second.json()["extensions"]["cost"]["requested"] > 0
+    other = await client.post("/graphql", json={"query": variables_query, "variables": {"n": "Yescarta"}})
+    assert other.json()["data"]["agent"]["name"] == "axicabtagene ciloleucel"
