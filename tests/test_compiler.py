@@ -171,6 +171,7 @@ async def test_http_replay_of_compiled_operations(
         first = await client.post("/graphql", json=payload)
         second = await client.post("/graphql", json=payload)  # replayed from the compiled plan
         assert first.status_code == second.status_code == 200
+        assert second.headers["x-graphql-execution"] == "compiled-replay"
         assert first.json() == second.json()
         reference = await REFERENCE.execute(
             payload["query"],
