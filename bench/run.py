@@ -298,6 +298,10 @@ def table(scale: int, runs: int, seconds: float, clients: int, results: dict[tup
         "| query | server | req/s | p50 ms | p99 ms | SQL statements / request | vs PostGraphile | vs raw | same data | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
+
+    def ratio(value: float, base: float) -> str:
+        return f"{value / base:.2f}x" if base > 0 else "n/a"
+
     for query in QUERIES:
         graphile = statistics.median(results[("PostGraphile v5", query.name)].rps)
         raw = statistics.median(results[("raw asyncpg", query.name)].rps)
@@ -305,8 +309,8 @@ def table(scale: int, runs: int, seconds: float, clients: int, results: dict[tup
             m = results[(name, query.name)]
             rps = statistics.median(m.rps)
             lines.append(
-                f"| {query.name} | {name} | {rps:.0f} | {statistics.median(m.p50):.1f} | {statistics.median(m.p99):.1f} "
-                f"| {statements[(name, query.name)]:.1f} | {rps / graphile:.2f}x | {rps / raw:.2f}x "
+                f"| {query.name} | {name} | {rps:.1f} | {statistics.median(m.p50):.1f} | {statistics.median(m.p99):.1f} "
+                f"| {statements[(name, query.name)]:.1f} | {ratio(rps, graphile)} | {ratio(rps, raw)} "
                 f"| {verdicts.get(f'{name}/{query.name}', '?')} | {m.errors} |"
             )
     return "\n".join(lines) + "\n"
@@ -350,6 +354,16 @@ async def main_async(args: argparse.Namespace) -> str:
                     m.p99.append(p99)
                     m.errors += errors
                     print(f"run {run + 1} {query.name:14} {server.name:18} {rps:8.1f} req/s", flush=True)
+        (RESULTS / f"bench-x{args.scale}.json").write_text(
+            json.dumps(
+                {
+                    "statements": {f"{s}/{q}": v for (s, q), v in statements.items()},
+                    "verdicts": verdicts,
+                    "runs": {f"{s}/{q}": vars(m) for (s, q), m in results.items()},
+                },
+                indent=1,
+            )
+        )
         report = table(args.scale, args.runs, args.seconds, args.clients, results, statements, verdicts,
                        [s.name for s in all_servers])  # fmt: skip
     finally:
