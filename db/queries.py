@@ -8,6 +8,14 @@ from typing import Any
 import asyncpg
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 @dataclass
 class QueryRunner:
     """Runs read-only SQL on the pool for one request, counting statements."""
@@ -16,6 +24,11 @@ class QueryRunner:
     statements: list[str] = field(default_factory=list)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        if any(_has_nul(a) for a in args):
+            # PostgreSQL text cannot hold NUL; say so instead of failing in the driver.
+            from schema.errors import UserInputError
+
+            raise UserInputError("Text arguments cannot contain the NUL character (\\u0000).")
         self.statements.append(sql)
         async with self.pool.acquire() as connection:
             rows: list[asyncpg.Record] = await connection.fetch(sql, *args)

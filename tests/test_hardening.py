@@ -129,3 +129,12 @@ async def test_request_timeout_and_production_switches(seeded_url: str, settings
 async def test_suggestions_are_on_by_default(client: httpx.AsyncClient) -> None:
     typo, _ = await post(client, {"query": '{ agnt(name: "x") { slug } }'})
     assert "Did you mean" in typo.json()["errors"][0]["message"]
+
+
+async def test_nul_characters_are_a_client_error(client: httpx.AsyncClient) -> None:
+    for query, variables in (
+        ("query($n: String!) { agent(name: $n) { slug } }", {"n": "tras\u0000tuzumab"}),
+        ("query($f: TrialFilter) { trials(filter: $f) { totalCount } }", {"f": {"agent": "x\u0000"}}),
+    ):
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
