@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from api.errors import DATABASE_ERRORS
 from api.graphql_view import GraphQLView
 from api.logs import RequestIdMiddleware
 from api.settings import Settings
@@ -59,7 +60,7 @@ def create_app(settings: Settings, database_url: str, schema: strawberry.Schema 
                     "SELECT version FROM data_releases ORDER BY id DESC LIMIT 1"
                 )
                 checks["dataRelease"] = release
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_ERRORS as exc:
             checks.setdefault("database", False)
             checks["error"] = type(exc).__name__
         ready = bool(checks.get("database") and checks.get("migrations") and checks.get("dataRelease"))

@@ -35,6 +35,16 @@ _UNAVAILABLE_TYPES: tuple[type[BaseException], ...] = (
 )
 
 
+# What a failing or restarting database raises on the way to a query.
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
+
 def is_database_unavailable(error: BaseException | None) -> bool:
     while error is not None:
         if isinstance(error, _UNAVAILABLE_TYPES):

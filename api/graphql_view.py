@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from api.errors import DATABASE_UNAVAILABLE, error_code, format_error
+from api.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, error_code, format_error
 from api.logs import request_id_var
 from api.settings import Settings
 from db.queries import QueryRunner
@@ -104,7 +103,7 @@ class GraphQLView(GraphQL[Context, None]):
             # Replays are bounded by the statement timeout; no timeout task needed.
             try:
                 fast = await self.fast_path(request)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except DATABASE_ERRORS:
                 fast = None  # the normal path reports the failure with its usual mapping
             if fast is not None:
                 return fast
@@ -195,7 +194,7 @@ class GraphQLView(GraphQL[Context, None]):
             # The answer to a GET query depends only on the query and the data release.
             try:
                 checksum = await self.release_checksum(request)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            except DATABASE_ERRORS:
                 # An outage is reported by the execution below, with its 503.
                 checksum = ""
             if checksum:

@@ -84,7 +84,10 @@ async def test_outage_answers_503_and_recovers_under_load(own_server: Server, se
                 statuses[response.status_code] += 1
                 if response.status_code != 200:
                     retry_after.add(response.headers.get("retry-after"))
-                    codes.update(e["extensions"]["code"] for e in response.json().get("errors", []))
+                    try:
+                        codes.update(e["extensions"]["code"] for e in response.json().get("errors", []))
+                    except ValueError:
+                        codes.add(f"non-JSON {response.status_code}: {response.text[:80]}")
                 await asyncio.sleep(0.01)
 
         load = [asyncio.create_task(client()) for _ in range(4)]
