@@ -23,6 +23,7 @@ from api.settings import Settings
 from db.export import build_export
 from db.migrate import head_revision
 from db.pool import create_read_pool
+from seeds.loader import latest_release_checksum
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def create_app(settings: Settings, database_url: str, schema: strawberry.Schema 
     async def export_files(request: Request) -> dict[str, bytes]:
         """The export of the loaded release, built once per release."""
         pool: asyncpg.Pool = request.app.state.pool
-        checksum = await pool.fetchval("SELECT checksum FROM data_releases ORDER BY id DESC LIMIT 1")
+        checksum = await latest_release_checksum(pool) or ""
         if checksum not in export_cache:
             export_cache.clear()
             export_cache[checksum] = (await build_export(pool)).files()

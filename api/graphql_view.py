@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -22,6 +21,7 @@ from api.logs import request_id_var
 from api.settings import Settings
 from db.queries import QueryRunner
 from schema.context import Context
+from seeds.loader import latest_release_checksum
 
 RETRY_AFTER_SECONDS = "5"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -58,9 +58,7 @@ class GraphQLView(GraphQL[Context, None]):
         now = time.monotonic()
         if now - checked_at > RELEASE_CHECK_SECONDS:
             pool = request.app.state.pool
-            checksum = (
-                await pool.fetchval("SELECT checksum FROM data_releases ORDER BY id DESC LIMIT 1") or ""
-            )
+            checksum = await latest_release_checksum(pool) or ""
             self._release = (now, checksum)
         return checksum
 
@@ -221,8 +219,3 @@ class GraphQLView(GraphQL[Context, None]):
         elif isinstance(request, Request) and request.method == "POST":
             response.headers["Cache-Control"] = "no-store"
         return response
-
-
-def unexpected_errors(errors: list[GraphQLError]) -> list[GraphQLError]:
-    """The errors worth a server-side stack trace (not client mistakes)."""
-    return [e for e in errors if error_code(e) == "INTERNAL_SERVER_ERROR"]

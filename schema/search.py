@@ -13,6 +13,7 @@ from schema.context import Context
 from schema.errors import UserInputError
 from schema.node import Node, encode_global_id
 from schema.pagination import MAX_PAGE_SIZE
+from schema.sql import enum_values
 
 # Search-document type -> GraphQL type name.
 TYPE_NAMES = {
@@ -134,10 +135,6 @@ def _hit(row: Any, score: float) -> SearchHit:
     )
 
 
-def _types(types: list[SearchType] | None) -> list[str] | None:
-    return None if types is None else [str(t.value) for t in types]
-
-
 @strawberry.type
 class SearchQueries:
     @strawberry.field(
@@ -159,7 +156,7 @@ class SearchQueries:
         ] = 0.3,
     ) -> list[SearchHit]:
         _check_query(query, first)
-        rows = await info.context.db.fetch(SEARCH_SQL, query.strip(), _types(types), min_score, first)
+        rows = await info.context.db.fetch(SEARCH_SQL, query.strip(), enum_values(types), min_score, first)
         return [_hit(row, float(row["score"])) for row in rows]
 
     @strawberry.field(
@@ -177,7 +174,7 @@ class SearchQueries:
         ] = 8,
     ) -> list[SearchHit]:
         _check_query(prefix, first)
-        rows = await info.context.db.fetch(SUGGEST_SQL, prefix.strip(), _types(types))
+        rows = await info.context.db.fetch(SUGGEST_SQL, prefix.strip(), enum_values(types))
         ordered = sorted(rows, key=lambda r: (-float(r["score"]), len(r["label"]), r["label"]))
         return [_hit(row, float(row["score"])) for row in ordered[:first]]
 

@@ -495,7 +495,7 @@ class _Writer:
             await self.link_sources("resistance_overcoming_id", way_id, way.get("sources", []))
 
 
-async def latest_release_checksum(connection: asyncpg.Connection) -> str | None:
+async def latest_release_checksum(connection: asyncpg.Connection | asyncpg.Pool) -> str | None:
     checksum: str | None = await connection.fetchval(
         "SELECT checksum FROM data_releases ORDER BY id DESC LIMIT 1"
     )
