@@ -1,0 +1,710 @@
+"""SQLAlchemy Core declarations of every table and view the migrations create.
+
+The migrations in `db/migrations/versions` own the DDL; these declarations describe the
+result for the SQL builder, the seed loader and the export (tests/test_tables.py checks
+that both agree, column by column). Nothing here runs `create_all`.
+
+Seed mapping, stated once here and read by the loader and the export:
+
+- `Table.info["seed"]`: where a table's rows come from in the curated files, as the
+  entity kind followed by the list or object field that holds them:
+  `"agent"` (one row per agent entry), `"agent.adc"` (the entry's `adc` object),
+  `"trial.arms.regimen"` (each regimen item of each arm of each trial). A table
+  without it is not filled from the seed files (`endpoints`, `data_releases`).
+  `fact_sources` carries `"sources"`: every entry's `sources` list fills it.
+- `Column.info["seed"]`: the field of that entry (or object, or list item) the column is
+  filled from, written on every such column whether or not the names differ; dotted for
+  a field inside a nested object (`"xrefs.chembl"`, `"biomarker.kind"`).
+- `Column.info["part"]`: one field stored in two columns: `"value"` and `"precision"`
+  of a partial date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`), `"lower"` and `"upper"` of a
+  `[lower, upper]` confidence interval.
+- `Column.info["ref"]`: the column holds the id of another entry, and the seed field
+  holds that entry's key; the value is the referenced kind (`"agent"`, `"target"`,
+  `"arm"` for an arm slug within the same trial, `"endpoint"` for an endpoint code).
+- `Column.info["owner"]`: the foreign key to the row this one belongs to (an arm's
+  trial, an ADC construct's agent, a fact_sources subject), filled by the loader.
+
+Columns with none of these (identities, `position` = index in its list) are filled by the
+database or the loader.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+metadata = MetaData()
+
+EMPTY_ARRAY = text("'{}'")
+
+# -- sources, targets, agents -----------------------------------------------------------
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column("kind", Text, nullable=False, info={"seed": "kind"}),
+    Column("title", Text, nullable=False, info={"seed": "title"}),
+    Column("year", Integer, info={"seed": "year"}),
+    Column("pmid", Text, info={"seed": "pmid"}),
+    Column("doi", Text, info={"seed": "doi"}),
+    Column("nct_id", Text, info={"seed": "nct_id"}),
+    Column("url", Text, info={"seed": "url"}),
+    Column("citation", Text, info={"seed": "citation"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "source"},
+)
+
+targets = Table(
+    "targets",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("symbol", Text, nullable=False, unique=True, info={"seed": "symbol"}),
+    Column("name", Text, nullable=False, info={"seed": "name"}),
+    Column("aliases", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "aliases"}),
+    Column("hgnc_id", Text, unique=True, info={"seed": "hgnc_id"}),
+    Column("ncbi_gene_id", Text, unique=True, info={"seed": "ncbi_gene_id"}),
+    Column("uniprot_id", Text, unique=True, info={"seed": "uniprot_id"}),
+    Column("ensembl_id", Text, unique=True, info={"seed": "ensembl_id"}),
+    Column("locus", Text, info={"seed": "locus"}),
+    Column("description", Text, info={"seed": "description"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "target"},
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column("name", Text, nullable=False, unique=True, info={"seed": "name"}),
+    Column("synonyms", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "synonyms"}),
+    Column(
+        "brand_names", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "brand_names"}
+    ),
+    Column(
+        "code_names", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "code_names"}
+    ),
+    Column("modality", Text, nullable=False, info={"seed": "modality"}),
+    Column("mechanism", Text, info={"seed": "mechanism"}),
+    Column("binding_site", Text, info={"seed": "binding_site"}),
+    Column("developer", Text, info={"seed": "developer"}),
+    Column("development_status", Text, nullable=False, info={"seed": "development_status"}),
+    # Filled in a second pass, once every agent has an id.
+    Column(
+        "biosimilar_of_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="RESTRICT"),
+        info={"seed": "biosimilar_of", "ref": "agent"},
+    ),
+    Column("chembl_id", Text, info={"seed": "xrefs.chembl"}),
+    Column("ncit_id", Text, info={"seed": "xrefs.ncit"}),
+    Column("drugbank_id", Text, info={"seed": "xrefs.drugbank"}),
+    Column("rxnorm_id", Text, info={"seed": "xrefs.rxnorm"}),
+    Column("unii", Text, info={"seed": "xrefs.unii"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "agent"},
+)
+
+adc_constructs = Table(
+    "adc_constructs",
+    metadata,
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="CASCADE"),
+        primary_key=True,
+        info={"owner": True},
+    ),
+    Column("payload", Text, nullable=False, info={"seed": "payload"}),
+    Column("payload_class", Text, info={"seed": "payload_class"}),
+    Column("linker", Text, info={"seed": "linker"}),
+    Column("linker_cleavable", Boolean, info={"seed": "linker_cleavable"}),
+    Column("drug_to_antibody_ratio", Numeric, info={"seed": "drug_to_antibody_ratio"}),
+    info={"seed": "agent.adc"},
+)
+
+cell_therapy_constructs = Table(
+    "cell_therapy_constructs",
+    metadata,
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="CASCADE"),
+        primary_key=True,
+        info={"owner": True},
+    ),
+    Column("binder", Text, nullable=False, info={"seed": "binder"}),
+    Column("binder_origin", Text, info={"seed": "binder_origin"}),
+    Column("costimulatory_domain", Text, info={"seed": "costimulatory_domain"}),
+    Column("signalling_domain", Text, info={"seed": "signalling_domain"}),
+    Column("vector", Text, info={"seed": "vector"}),
+    Column("manufacturing", Text, info={"seed": "manufacturing"}),
+    info={"seed": "agent.cell_therapy"},
+)
+
+agent_components = Table(
+    "agent_components",
+    metadata,
+    Column(
+        "agent_id", Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, info={"owner": True}
+    ),
+    Column(
+        "component_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "components", "ref": "agent"},
+    ),
+    PrimaryKeyConstraint("agent_id", "component_id"),
+    info={"seed": "agent.components"},
+)
+
+agent_regional_statuses = Table(
+    "agent_regional_statuses",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "agent_id", Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, info={"owner": True}
+    ),
+    Column("region", Text, nullable=False, info={"seed": "region"}),
+    Column("status", Text, nullable=False, info={"seed": "status"}),
+    Column("note", Text, info={"seed": "note"}),
+    UniqueConstraint("agent_id", "region"),
+    info={"seed": "agent.regional_status"},
+)
+
+agent_targets = Table(
+    "agent_targets",
+    metadata,
+    Column(
+        "agent_id", Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, info={"owner": True}
+    ),
+    Column(
+        "target_id",
+        Integer,
+        ForeignKey("targets.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "targets", "ref": "target"},
+    ),
+    PrimaryKeyConstraint("agent_id", "target_id"),
+    info={"seed": "agent.targets"},
+)
+
+# -- indications and trials ------------------------------------------------------------
+
+indications = Table(
+    "indications",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column("name", Text, nullable=False, unique=True, info={"seed": "name"}),
+    Column("disease", Text, nullable=False, info={"seed": "disease"}),
+    # Filled in a second pass, once every indication has an id.
+    Column(
+        "parent_id",
+        Integer,
+        ForeignKey("indications.id", ondelete="RESTRICT"),
+        info={"seed": "parent", "ref": "indication"},
+    ),
+    Column("biomarker_kind", Text, info={"seed": "biomarker.kind"}),
+    Column("biomarker_status", Text, info={"seed": "biomarker.status"}),
+    Column("biomarker_definition", Text, info={"seed": "biomarker.definition"}),
+    Column("setting", Text, nullable=False, info={"seed": "setting"}),
+    Column("ncit_id", Text, info={"seed": "xrefs.ncit"}),
+    Column("doid_id", Text, info={"seed": "xrefs.doid"}),
+    Column("mondo_id", Text, info={"seed": "xrefs.mondo"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "indication"},
+)
+
+trials = Table(
+    "trials",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column("nct_id", Text, unique=True, info={"seed": "nct_id"}),
+    Column("other_ids", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "other_ids"}),
+    Column("acronym", Text, info={"seed": "acronym"}),
+    Column("title", Text, nullable=False, info={"seed": "title"}),
+    Column("phase", Text, nullable=False, info={"seed": "phase"}),
+    Column("status", Text, info={"seed": "status"}),
+    Column("randomised", Boolean, nullable=False, info={"seed": "randomised"}),
+    Column("blinding", Text, info={"seed": "blinding"}),
+    Column("population", Text, info={"seed": "population"}),
+    Column("setting", Text, nullable=False, info={"seed": "setting"}),
+    Column("line", Text, info={"seed": "line"}),
+    Column("enrollment", Integer, info={"seed": "enrollment"}),
+    Column("start_date", Date, info={"seed": "start_date", "part": "value"}),
+    Column("start_date_precision", Text, info={"seed": "start_date", "part": "precision"}),
+    Column("primary_completion_date", Date, info={"seed": "primary_completion_date", "part": "value"}),
+    Column(
+        "primary_completion_date_precision",
+        Text,
+        info={"seed": "primary_completion_date", "part": "precision"},
+    ),
+    Column("sponsor", Text, info={"seed": "sponsor"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "trial"},
+)
+
+trial_indications = Table(
+    "trial_indications",
+    metadata,
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, info={"owner": True}
+    ),
+    Column(
+        "indication_id",
+        Integer,
+        ForeignKey("indications.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "indications", "ref": "indication"},
+    ),
+    PrimaryKeyConstraint("trial_id", "indication_id"),
+    info={"seed": "trial.indications"},
+)
+
+trial_arms = Table(
+    "trial_arms",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, info={"owner": True}
+    ),
+    Column("slug", Text, nullable=False, info={"seed": "slug"}),
+    Column("label", Text, nullable=False, info={"seed": "label"}),
+    Column("role", Text, nullable=False, info={"seed": "role"}),
+    Column("size", Integer, info={"seed": "size"}),
+    Column("position", Integer, nullable=False),
+    Column("notes", Text, info={"seed": "notes"}),
+    UniqueConstraint("trial_id", "slug"),
+    info={"seed": "trial.arms"},
+)
+
+arm_regimen_components = Table(
+    "arm_regimen_components",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "arm_id",
+        Integer,
+        ForeignKey("trial_arms.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column("position", Integer, nullable=False),
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="RESTRICT"),
+        info={"seed": "agent", "ref": "agent"},
+    ),
+    Column("drug_name", Text, info={"seed": "drug"}),
+    Column("role", Text, nullable=False, info={"seed": "role"}),
+    UniqueConstraint("arm_id", "position"),
+    info={"seed": "trial.arms.regimen"},
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("description", Text, nullable=False),
+)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), nullable=False, info={"owner": True}
+    ),
+    Column("slug", Text, nullable=False, info={"seed": "slug"}),
+    Column(
+        "endpoint_id",
+        Integer,
+        ForeignKey("endpoints.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "endpoint", "ref": "endpoint"},
+    ),
+    Column("assessment", Text, info={"seed": "assessment"}),
+    Column("analysis", Text, nullable=False, info={"seed": "analysis"}),
+    Column("analysis_label", Text, info={"seed": "analysis_label"}),
+    Column("data_cutoff", Date, info={"seed": "data_cutoff", "part": "value"}),
+    Column("data_cutoff_precision", Text, info={"seed": "data_cutoff", "part": "precision"}),
+    Column("population", Text, info={"seed": "population"}),
+    Column("hazard_ratio", Numeric, info={"seed": "hazard_ratio"}),
+    Column("hazard_ratio_ci_lower", Numeric, info={"seed": "hazard_ratio_ci", "part": "lower"}),
+    Column("hazard_ratio_ci_upper", Numeric, info={"seed": "hazard_ratio_ci", "part": "upper"}),
+    Column("p_value", Text, info={"seed": "p_value"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("trial_id", "slug"),
+    info={"seed": "trial.outcomes"},
+)
+
+outcome_arm_results = Table(
+    "outcome_arm_results",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "outcome_id",
+        Integer,
+        ForeignKey("outcomes.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column(
+        "arm_id",
+        Integer,
+        ForeignKey("trial_arms.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"seed": "arm", "ref": "arm"},
+    ),
+    Column("position", Integer, nullable=False),
+    Column("median", Numeric, info={"seed": "median"}),
+    Column("median_ci_lower", Numeric, info={"seed": "median_ci", "part": "lower"}),
+    Column("median_ci_upper", Numeric, info={"seed": "median_ci", "part": "upper"}),
+    Column(
+        "median_not_reached",
+        Boolean,
+        nullable=False,
+        server_default=false(),
+        info={"seed": "median_not_reached"},
+    ),
+    Column("unit", Text, info={"seed": "unit"}),
+    Column("rate", Numeric, info={"seed": "rate"}),
+    Column("rate_ci_lower", Numeric, info={"seed": "rate_ci", "part": "lower"}),
+    Column("rate_ci_upper", Numeric, info={"seed": "rate_ci", "part": "upper"}),
+    Column("timepoint", Text, info={"seed": "timepoint"}),
+    Column("events", Integer, info={"seed": "events"}),
+    Column("n", Integer, info={"seed": "n"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    UniqueConstraint("outcome_id", "arm_id"),
+    info={"seed": "trial.outcomes.arms"},
+)
+
+# -- approvals, resistance, safety --------------------------------------------------------
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "agent", "ref": "agent"},
+    ),
+    Column(
+        "indication_id",
+        Integer,
+        ForeignKey("indications.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "indication", "ref": "indication"},
+    ),
+    Column("regulator", Text, nullable=False, info={"seed": "regulator"}),
+    Column("approval_date", Date, nullable=False, info={"seed": "date", "part": "value"}),
+    Column("approval_date_precision", Text, nullable=False, info={"seed": "date", "part": "precision"}),
+    Column("approval_type", Text, info={"seed": "type"}),
+    Column("line", Text, info={"seed": "line"}),
+    Column("summary", Text, info={"seed": "summary"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "approval"},
+)
+
+approval_trials = Table(
+    "approval_trials",
+    metadata,
+    Column(
+        "approval_id",
+        Integer,
+        ForeignKey("approvals.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column(
+        "trial_id",
+        Integer,
+        ForeignKey("trials.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "pivotal_trials", "ref": "trial"},
+    ),
+    PrimaryKeyConstraint("approval_id", "trial_id"),
+    info={"seed": "approval.pivotal_trials"},
+)
+
+resistance_mechanisms = Table(
+    "resistance_mechanisms",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column("name", Text, nullable=False, unique=True, info={"seed": "name"}),
+    Column("category", Text, nullable=False, info={"seed": "category"}),
+    Column("description", Text, nullable=False, info={"seed": "description"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "resistance_mechanism"},
+)
+
+resistance_biomarkers = Table(
+    "resistance_biomarkers",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "mechanism_id",
+        Integer,
+        ForeignKey("resistance_mechanisms.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column("name", Text, nullable=False, info={"seed": "name"}),
+    Column("kind", Text, nullable=False, info={"seed": "kind"}),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("mechanism_id", "name"),
+    info={"seed": "resistance_mechanism.biomarkers"},
+)
+
+resistance_effects = Table(
+    "resistance_effects",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "mechanism_id",
+        Integer,
+        ForeignKey("resistance_mechanisms.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "agent", "ref": "agent"},
+    ),
+    Column("direction", Text, nullable=False, info={"seed": "direction"}),
+    Column("evidence", Text, nullable=False, info={"seed": "evidence"}),
+    Column("note", Text, info={"seed": "note"}),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("mechanism_id", "agent_id"),
+    info={"seed": "resistance_mechanism.affected_agents"},
+)
+
+resistance_overcoming = Table(
+    "resistance_overcoming",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "mechanism_id",
+        Integer,
+        ForeignKey("resistance_mechanisms.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="RESTRICT"),
+        info={"seed": "agent", "ref": "agent"},
+    ),
+    Column("strategy", Text, info={"seed": "strategy"}),
+    Column("evidence", Text, nullable=False, info={"seed": "evidence"}),
+    Column("note", Text, info={"seed": "note"}),
+    Column("position", Integer, nullable=False),
+    info={"seed": "resistance_mechanism.overcoming"},
+)
+
+safety_warnings = Table(
+    "safety_warnings",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "agent", "ref": "agent"},
+    ),
+    Column("regulator", Text, nullable=False, info={"seed": "regulator"}),
+    Column("kind", Text, nullable=False, info={"seed": "kind"}),
+    Column("event", Text, nullable=False, info={"seed": "event"}),
+    Column("summary", Text, nullable=False, info={"seed": "summary"}),
+    Column("date_added", Date, info={"seed": "date_added", "part": "value"}),
+    Column("date_added_precision", Text, info={"seed": "date_added", "part": "precision"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "safety_warning"},
+)
+
+
+def _subject(name: str, table: str) -> Column[int]:
+    return Column(name, Integer, ForeignKey(f"{table}.id", ondelete="CASCADE"), info={"owner": True})
+
+
+# Every factual row links to its sources; exactly one subject column is set per link.
+fact_sources = Table(
+    "fact_sources",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "source_id",
+        Integer,
+        ForeignKey("sources.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "sources", "ref": "source"},
+    ),
+    _subject("target_id", "targets"),
+    _subject("agent_id", "agents"),
+    _subject("indication_id", "indications"),
+    _subject("approval_id", "approvals"),
+    _subject("trial_id", "trials"),
+    _subject("outcome_id", "outcomes"),
+    _subject("resistance_mechanism_id", "resistance_mechanisms"),
+    _subject("resistance_effect_id", "resistance_effects"),
+    _subject("resistance_overcoming_id", "resistance_overcoming"),
+    _subject("safety_warning_id", "safety_warnings"),
+    info={"seed": "sources"},
+)
+
+data_releases = Table(
+    "data_releases",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("version", Text, nullable=False),
+    Column("loaded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("checksum", Text, nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("counts", JSONB, nullable=False),
+)
+
+# -- views (info["view"]): read-only, computed by PostgreSQL ------------------------------
+# PostgreSQL reports every view column as nullable; `nullable=False` below states what the
+# view's definition guarantees, for the SQL builder.
+
+agent_trials = Table(
+    "agent_trials",
+    metadata,
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("trial_id", Integer, ForeignKey("trials.id"), nullable=False),
+    info={"view": True},
+)
+
+indication_closure = Table(
+    "indication_closure",
+    metadata,
+    Column("ancestor_id", Integer, ForeignKey("indications.id"), nullable=False),
+    Column("descendant_id", Integer, ForeignKey("indications.id"), nullable=False),
+    info={"view": True},
+)
+
+# One row per searchable text of an entity; `key` is the natural key of its global ID.
+search_documents = Table(
+    "search_documents",
+    metadata,
+    Column("type", Text, nullable=False),
+    Column("id", Integer, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("field", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("weight", Numeric, nullable=False),
+    info={"view": True},
+)
+
+
+def _arm_side(prefix: str) -> list[Column[object]]:
+    """The columns efficacy_rows repeats for its experimental and control arm."""
+    return [
+        Column(f"{prefix}_label", Text),
+        Column(f"{prefix}_median", Numeric),
+        Column(f"{prefix}_median_ci_lower", Numeric),
+        Column(f"{prefix}_median_ci_upper", Numeric),
+        Column(f"{prefix}_median_not_reached", Boolean),
+        Column(f"{prefix}_rate", Numeric),
+        Column(f"{prefix}_rate_ci_lower", Numeric),
+        Column(f"{prefix}_rate_ci_upper", Numeric),
+        Column(f"{prefix}_n", Integer),
+    ]
+
+
+# One forest-plot row per outcome: first experimental (or single-arm) and control result.
+efficacy_rows = Table(
+    "efficacy_rows",
+    metadata,
+    Column("id", Integer, nullable=False),
+    Column("outcome_id", Integer, ForeignKey("outcomes.id"), nullable=False),
+    Column("trial_id", Integer, ForeignKey("trials.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("endpoint_id", Integer, ForeignKey("endpoints.id"), nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("endpoint_kind", Text, nullable=False),
+    Column("analysis", Text, nullable=False),
+    Column("assessment", Text),
+    Column("data_cutoff", Date),
+    Column("data_cutoff_precision", Text),
+    Column("population", Text),
+    Column("hazard_ratio", Numeric),
+    Column("hazard_ratio_ci_lower", Numeric),
+    Column("hazard_ratio_ci_upper", Numeric),
+    Column("p_value", Text),
+    Column("acronym", Text),
+    Column("nct_id", Text),
+    Column("phase", Text, nullable=False),
+    Column("setting", Text, nullable=False),
+    Column("start_date", Date),
+    *_arm_side("experimental"),
+    *_arm_side("control"),
+    Column("unit", Text),
+    Column("timepoint", Text),
+    info={"view": True},
+)
+
+# Curated tables, children before parents: the order the loader empties them in.
+CURATED_TABLES: tuple[Table, ...] = (
+    fact_sources,
+    safety_warnings,
+    resistance_overcoming,
+    resistance_effects,
+    resistance_biomarkers,
+    resistance_mechanisms,
+    approval_trials,
+    approvals,
+    outcome_arm_results,
+    outcomes,
+    arm_regimen_components,
+    trial_arms,
+    trial_indications,
+    trials,
+    indications,
+    agent_targets,
+    agent_regional_statuses,
+    agent_components,
+    cell_therapy_constructs,
+    adc_constructs,
+    agents,
+    targets,
+    sources,
+)
