@@ -1,6 +1,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini schema.graphql ./
+COPY config ./config
 COPY api ./api
 COPY schema ./schema
 COPY db ./db

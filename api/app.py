@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -19,44 +19,93 @@ from starlette.routing import Route
 from api.errors import DATABASE_ERRORS
 from api.graphql_view import GraphQLView
 from api.logs import RequestIdMiddleware
-from api.settings import Settings
+from config.settings import Settings
 from db.export import build_export
 from db.migrate import head_revision
 from db.pool import create_read_pool
+from schema.schema import build_schema
 from seeds.loader import latest_release_checksum
 
 logger = logging.getLogger(__name__)
+
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 
 
 def create_app(settings: Settings, database_url: str, schema: strawberry.Schema | None = None) -> Starlette:
     """Build the app; the read-only pool is opened in the lifespan and kept in app.state."""
     if schema is None:
-        from schema.schema import build_schema
-
         schema = build_schema(settings.limits, settings.max_batch, settings.compiler)
+    readiness = Readiness(head_revision())
+    exports = ExportEndpoints()
+    routes = [
+        Route("/", root),
+        Route("/healthz", healthz),
+        Route("/readyz", readiness.endpoint),
+        Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
+        Route("/export", exports.index),
+        Route("/export/{name}", exports.file),
+    ]
+    return Starlette(
+        routes=routes, middleware=middleware(settings), lifespan=read_pool_lifespan(settings, database_url)
+    )
+
+
+def read_pool_lifespan(settings: Settings, database_url: str) -> Lifespan:
+    """Opens the read-only pool at startup (kept in app.state.pool) and closes it at shutdown."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.pool = await create_read_pool(database_url, settings)
+        app.state.pool = await create_read_pool(
+            database_url,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
         try:
             yield
         finally:
             await app.state.pool.close()
 
-    graphql = GraphQLView(schema, settings)
-    head = head_revision()
+    return lifespan
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
 
-    async def readyz(request: Request) -> Response:
-        pool: asyncpg.Pool = request.app.state.pool
+def middleware(settings: Settings) -> list[Middleware]:
+    stack = [Middleware(RequestIdMiddleware)]
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["content-type", "authorization", "x-request-id", "if-none-match"],
+                expose_headers=["x-request-id", "etag"],
+                max_age=600,
+            )
+        )
+    return stack
+
+
+async def root(request: Request) -> Response:
+    return RedirectResponse("/graphql")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+class Readiness:
+    """Ready when the database answers, its migrations are at head and a data release is loaded."""
+
+    def __init__(self, head_revision: str) -> None:
+        self.head_revision = head_revision
+
+    async def checks(self, pool: asyncpg.Pool) -> dict[str, Any]:
         checks: dict[str, Any] = {}
         try:
             async with pool.acquire(timeout=2) as connection:
                 checks["database"] = True
                 revision = await connection.fetchval("SELECT version_num FROM alembic_version")
-                checks["migrations"] = revision == head
+                checks["migrations"] = revision == self.head_revision
                 release = await connection.fetchval(
                     "SELECT version FROM data_releases ORDER BY id DESC LIMIT 1"
                 )
@@ -64,29 +113,38 @@ def create_app(settings: Settings, database_url: str, schema: strawberry.Schema 
         except DATABASE_ERRORS as exc:
             checks.setdefault("database", False)
             checks["error"] = type(exc).__name__
+        return checks
+
+    async def endpoint(self, request: Request) -> Response:
+        checks = await self.checks(request.app.state.pool)
         ready = bool(checks.get("database") and checks.get("migrations") and checks.get("dataRelease"))
         status = 200 if ready else 503
         headers = {} if ready else {"Retry-After": "5"}
         return JSONResponse({"ready": ready, "checks": checks}, status_code=status, headers=headers)
 
-    export_cache: dict[str, dict[str, bytes]] = {}
 
-    async def export_files(request: Request) -> dict[str, bytes]:
-        """The export of the loaded release, built once per release."""
+class ExportEndpoints:
+    """The bulk export of the loaded release as JSON and CSV files, built once per release."""
+
+    def __init__(self) -> None:
+        # One entry: the files of the release currently loaded, keyed by its checksum.
+        self._cache: dict[str, dict[str, bytes]] = {}
+
+    async def files(self, request: Request) -> dict[str, bytes]:
         pool: asyncpg.Pool = request.app.state.pool
         checksum = await latest_release_checksum(pool) or ""
-        if checksum not in export_cache:
-            export_cache.clear()
-            export_cache[checksum] = (await build_export(pool)).files()
-        return export_cache[checksum]
+        if checksum not in self._cache:
+            self._cache.clear()
+            self._cache[checksum] = (await build_export(pool)).files()
+        return self._cache[checksum]
 
-    async def export_index(request: Request) -> Response:
-        files = await export_files(request)
+    async def index(self, request: Request) -> Response:
+        files = await self.files(request)
         return Response(files["release.json"], media_type="application/json")
 
-    async def export_file(request: Request) -> Response:
+    async def file(self, request: Request) -> Response:
         name = request.path_params["name"]
-        files = await export_files(request)
+        files = await self.files(request)
         if name not in files:
             return JSONResponse(
                 {"error": f"no export file {name!r}", "files": sorted(files)}, status_code=404
@@ -97,28 +155,3 @@ def create_app(settings: Settings, database_url: str, schema: strawberry.Schema 
             media_type=media_type,
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
-
-    async def root(request: Request) -> Response:
-        return RedirectResponse("/graphql")
-
-    middleware = [Middleware(RequestIdMiddleware)]
-    if settings.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["content-type", "authorization", "x-request-id", "if-none-match"],
-                expose_headers=["x-request-id", "etag"],
-                max_age=600,
-            )
-        )
-    routes = [
-        Route("/", root),
-        Route("/healthz", healthz),
-        Route("/readyz", readyz),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
-        Route("/export", export_index),
-        Route("/export/{name}", export_file),
-    ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -10,9 +10,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
+import uvicorn
 
+from api.app import create_app
 from api.logs import configure_logging
-from api.settings import PROJECT_ROOT, Settings
+from config.settings import PROJECT_ROOT, Settings
+from db import migrate
+from db.embedded import start_embedded
+from db.export import build_export
+from schema.schema import schema as graphql_schema
+from seeds.loader import seed
+from seeds.validate import SeedError, load_dataset
 
 logger = logging.getLogger("api.cli")
 
@@ -21,20 +29,14 @@ def resolve_database_url(settings: Settings) -> str:
     """DATABASE_URL when set, else the embedded server (started on demand)."""
     if settings.database_url:
         return settings.database_url
-    from db.embedded import start_embedded
-
     return start_embedded(settings.embedded_pgdata)
 
 
 def _migrate(url: str) -> None:
-    from db import migrate
-
     migrate.upgrade(url)
 
 
 async def _seed(url: str, seeds_dir: Path, force: bool) -> int:
-    from seeds.loader import seed
-
     connection = await asyncpg.connect(url)
     try:
         result = await seed(connection, seeds_dir, force=force)
@@ -48,8 +50,6 @@ async def _seed(url: str, seeds_dir: Path, force: bool) -> int:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     url = resolve_database_url(settings)
-    from db import migrate
-
     if args.revision.startswith("-") or args.revision == "base":
         migrate.downgrade(url, args.revision)
     else:
@@ -59,8 +59,6 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
-    from seeds.validate import SeedError, load_dataset
-
     seeds_dir = Path(args.seeds_dir) if args.seeds_dir else settings.seeds_dir
     try:
         if args.check:
@@ -76,11 +74,6 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from api.app import create_app
-    from seeds.validate import SeedError
-
     settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     url = resolve_database_url(settings)
     _migrate(url)
@@ -105,17 +98,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
-    from schema.schema import schema
-
     output = Path(args.output)
-    output.write_text(schema.as_str() + "\n")
+    output.write_text(graphql_schema.as_str() + "\n")
     print(f"wrote {output}")
     return 0
 
 
 async def _export(url: str) -> dict[str, bytes]:
-    from db.export import build_export
-
     connection = await asyncpg.connect(url)
     try:
         export = await build_export(connection)

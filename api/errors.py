@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 from graphql import GraphQLError
 
+from db.queries import InvalidTextArgument
 from schema.errors import ClientError
 
 logger = logging.getLogger("api.errors")
@@ -69,6 +70,8 @@ def error_code(error: GraphQLError) -> str:
     if isinstance(original, ClientError):
         return original.code
     if original is not None and not isinstance(original, GraphQLError):
+        if isinstance(original, InvalidTextArgument):
+            return "BAD_USER_INPUT"
         if isinstance(original, asyncpg.exceptions.QueryCanceledError):
             return "QUERY_TIMEOUT"
         if is_database_unavailable(original):

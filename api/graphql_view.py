@@ -15,10 +15,11 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from api.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, error_code, format_error
 from api.logs import request_id_var
-from api.settings import Settings
+from config.settings import Settings
 from db.queries import QueryRunner
 from schema.context import Context
 from seeds.loader import latest_release_checksum
@@ -182,8 +183,6 @@ class GraphQLView(GraphQL[Context, None]):
             self.compiled_responses.pop(next(iter(self.compiled_responses)))
 
     async def _run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
-        from strawberry.types.unset import UNSET
-
         etag = None
         is_query_get = (
             isinstance(request, Request) and request.method == "GET" and "query" in request.query_params

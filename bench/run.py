@@ -30,9 +30,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from api.settings import PROJECT_ROOT
 from bench.queries import QUERIES, BenchQuery
 from bench.scale import scale_up
+from config.settings import PROJECT_ROOT
 from db import migrate
 from schema.search import SEARCH_SQL
 from seeds.loader import seed

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from api.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 
 
 def alembic_config(database_url: str) -> Config:

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncpg
 
-from api.settings import Settings
 
-
-async def create_read_pool(database_url: str, settings: Settings) -> asyncpg.Pool:
+async def create_read_pool(
+    database_url: str, *, min_size: int, max_size: int, statement_timeout_ms: int
+) -> asyncpg.Pool:
     """Every transaction on this pool is read-only, so a bug in the read path cannot write."""
     pool: asyncpg.Pool = await asyncpg.create_pool(
         database_url,
-        min_size=settings.pool_min_size,
-        max_size=settings.pool_max_size,
-        command_timeout=settings.statement_timeout_ms / 1000 + 1,
+        min_size=min_size,
+        max_size=max_size,
+        # The client gives up a little after the server's own statement timeout.
+        command_timeout=statement_timeout_ms / 1000 + 1,
         server_settings={
             "default_transaction_read_only": "on",
-            "statement_timeout": str(settings.statement_timeout_ms),
+            "statement_timeout": str(statement_timeout_ms),
             "application_name": "therapy-graph-api",
         },
     )

@@ -8,6 +8,10 @@ from typing import Any
 import asyncpg
 
 
+class InvalidTextArgument(ValueError):
+    """A statement argument PostgreSQL cannot store (text with a NUL character): a caller's mistake."""
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -26,9 +30,7 @@ class QueryRunner:
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         if any(_has_nul(a) for a in args):
             # PostgreSQL text cannot hold NUL; say so instead of failing in the driver.
-            from schema.errors import UserInputError
-
-            raise UserInputError("Text arguments cannot contain the NUL character (\\u0000).")
+            raise InvalidTextArgument("Text arguments cannot contain the NUL character (\\u0000).")
         self.statements.append(sql)
         async with self.pool.acquire() as connection:
             rows: list[asyncpg.Record] = await connection.fetch(sql, *args)

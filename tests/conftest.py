@@ -20,8 +20,10 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.settings import PROJECT_ROOT, Settings
+from config.settings import PROJECT_ROOT, Settings
 from db import migrate
+from db.embedded import start_embedded
+from db.pool import create_read_pool
 from seeds.loader import seed
 
 SEEDS_DIR = Settings.from_env().seeds_dir
@@ -39,8 +41,6 @@ def server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    from db.embedded import start_embedded
-
     pgdata = Path(os.environ.get("TEST_EMBEDDED_PGDATA", str(PROJECT_ROOT / ".pgdata-test")))
     yield start_embedded(pgdata)
 
@@ -100,6 +100,16 @@ async def seeded_url(databases: Databases) -> str:
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return replace(Settings.from_env({}), cors_origins=("https://app.example.org",))
+
+
+async def read_pool(url: str, settings: Settings) -> asyncpg.Pool:
+    """The API's read-only pool, sized and timed as the settings say."""
+    return await create_read_pool(
+        url,
+        min_size=settings.pool_min_size,
+        max_size=settings.pool_max_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
 
 
 def _free_port() -> int:

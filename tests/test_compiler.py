@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis_graphql import queries
 
 from api.graphql_view import EXAMPLES
-from api.settings import PROJECT_ROOT, Settings
-from db.pool import create_read_pool
+from config.settings import PROJECT_ROOT, Settings
 from db.queries import QueryRunner
 from schema.context import Context
 from schema.schema import build_schema
+from tests.conftest import read_pool
 
 COMPILED = build_schema(compiler=True)
 REFERENCE = build_schema(compiler=False)
@@ -58,7 +58,7 @@ HANDWRITTEN = [
 
 @pytest.fixture(scope="module")
 async def pool(seeded_url: str, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_read_pool(seeded_url, settings)
+    pool = await read_pool(seeded_url, settings)
     yield pool
     await pool.close()
 

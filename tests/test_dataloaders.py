@@ -8,11 +8,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from api.settings import Settings
-from db.pool import create_read_pool
+from config.settings import Settings
 from db.queries import QueryRunner
 from schema.context import Context
 from schema.schema import schema
+from tests.conftest import read_pool
 
 NESTED = """
 query ($filter: AgentFilter) {
@@ -35,7 +35,7 @@ query ($filter: AgentFilter) {
 
 @pytest.fixture(scope="module")
 async def pool(seeded_url: str, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_read_pool(seeded_url, settings)
+    pool = await read_pool(seeded_url, settings)
     yield pool
     await pool.close()
 

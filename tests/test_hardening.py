@@ -13,10 +13,9 @@ from graphql import GraphQLError
 
 from api.app import create_app
 from api.errors import error_code
-from api.settings import Settings
-from db.pool import create_read_pool
-from db.queries import QueryRunner
-from tests.conftest import serve
+from config.settings import Settings
+from db.queries import InvalidTextArgument, QueryRunner
+from tests.conftest import read_pool, serve
 
 
 async def post(client: httpx.AsyncClient, payload: Any) -> tuple[httpx.Response, float]:
@@ -88,7 +87,7 @@ async def test_cost_is_reported_and_explained(client: httpx.AsyncClient) -> None
 
 
 async def test_statement_timeout_ends_in_a_clear_error(seeded_url: str, settings: Settings) -> None:
-    pool = await create_read_pool(seeded_url, replace(settings, statement_timeout_ms=100))
+    pool = await read_pool(seeded_url, replace(settings, statement_timeout_ms=100))
     try:
         with pytest.raises(asyncpg.QueryCanceledError) as raised:
             await QueryRunner(pool).fetch("SELECT pg_sleep(2)")
@@ -98,8 +97,21 @@ async def test_statement_timeout_ends_in_a_clear_error(seeded_url: str, settings
     assert error_code(wrapped) == "QUERY_TIMEOUT"
 
 
+async def test_nul_is_refused_before_the_driver(seeded_url: str, settings: Settings) -> None:
+    pool = await read_pool(seeded_url, settings)
+    try:
+        runner = QueryRunner(pool)
+        with pytest.raises(InvalidTextArgument):
+            await runner.fetch("SELECT $1::text[]", ["ok", "tras\u0000tuzumab"])
+        assert runner.statements == []
+    finally:
+        await pool.close()
+    wrapped = GraphQLError("x", original_error=InvalidTextArgument("NUL"))
+    assert error_code(wrapped) == "BAD_USER_INPUT"
+
+
 async def test_the_api_role_cannot_write(seeded_url: str, settings: Settings) -> None:
-    pool = await create_read_pool(seeded_url, settings)
+    pool = await read_pool(seeded_url, settings)
     try:
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
             await QueryRunner(pool).fetch("DELETE FROM trials RETURNING id")

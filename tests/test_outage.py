@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.settings import PROJECT_ROOT, Settings
+from config.settings import PROJECT_ROOT, Settings
 from db import migrate
 from seeds.loader import seed
 from tests.conftest import SEEDS_DIR, serve

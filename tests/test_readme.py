@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from api.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 from tests.conftest import graphql
 
 

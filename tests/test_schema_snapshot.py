@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType
 
-from api.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 from schema.schema import schema
 
 
