@@ -1,101 +1,42 @@
 """The shape of every curated entry: fields, types, enums and references.
 
-The loader validates each entry against these specs before anything is written.
+The loader validates each entry against these specs before anything is written. Enum
+choices are the vocabularies of db/vocabularies.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+from db.vocabularies import (
+    ANALYSIS,
+    APPROVAL_TYPE,
+    ARM_ROLE,
+    ASSESSMENT,
+    BIOMARKER_KIND,
+    BIOMARKER_MARKER_KIND,
+    BIOMARKER_STATUS,
+    BLINDING,
+    DEVELOPMENT_STATUS,
+    EFFECT_DIRECTION,
+    ENDPOINT_CODE,
+    EVIDENCE_LEVEL,
+    INDICATION_SETTING,
+    MODALITY,
+    PAYLOAD_CLASS,
+    PHASE,
+    REGIMEN_ROLE,
+    REGULATOR,
+    RESISTANCE_CATEGORY,
+    SAFETY_EVENT,
+    SAFETY_WARNING_KIND,
+    SOURCE_KIND,
+    TIME_UNIT,
+    TRIAL_SETTING,
+    TRIAL_STATUS,
+)
 
-MODALITIES = (
-    "monoclonal_antibody",
-    "antibody_drug_conjugate",
-    "bispecific_antibody",
-    "tyrosine_kinase_inhibitor",
-    "car_t",
-    "other",
-)
-DEVELOPMENT_STATUSES = ("approved", "investigational", "discontinued")
-PAYLOAD_CLASSES = ("topoisomerase_i_inhibitor", "microtubule_inhibitor", "dna_alkylator", "other")
-SOURCE_KINDS = ("publication", "label", "registry", "regulator", "conference_abstract", "web")
-BIOMARKER_KINDS = ("protein_expression", "gene_amplification", "mutation", "fusion", "none")
-BIOMARKER_STATUSES = ("positive", "low", "ultralow", "negative", "mutant", "fusion", "amplified")
-INDICATION_SETTINGS = ("any", "early", "metastatic", "advanced", "relapsed_refractory")
-REGULATORS = ("FDA", "EMA", "NMPA", "PMDA", "MHRA", "HC", "TGA")
-APPROVAL_TYPES = ("regular", "accelerated", "conditional", "full")
-PHASES = ("1", "1/2", "2", "2/3", "3", "4")
-TRIAL_STATUSES = (
-    "not_yet_recruiting",
-    "recruiting",
-    "enrolling_by_invitation",
-    "active_not_recruiting",
-    "completed",
-    "suspended",
-    "terminated",
-    "withdrawn",
-    "unknown",
-)
-BLINDINGS = ("open_label", "single_blind", "double_blind")
-TRIAL_SETTINGS = (
-    "neoadjuvant",
-    "adjuvant",
-    "perioperative",
-    "early",
-    "metastatic",
-    "advanced",
-    "relapsed_refractory",
-)
-ARM_ROLES = ("experimental", "control", "single_arm")
-REGIMEN_ROLES = ("investigational", "backbone", "comparator", "placebo")
-# Must match the rows the first migration inserts into `endpoints` (a test checks it).
-ENDPOINT_CODES = (
-    "OS",
-    "PFS",
-    "DFS",
-    "IDFS",
-    "EFS",
-    "RFS",
-    "TTP",
-    "pCR",
-    "ORR",
-    "CRR",
-    "DCR",
-    "CBR",
-    "DOR",
-    "CRS_G3",
-    "NEUROTOX_G3",
-)
-ASSESSMENTS = ("investigator", "independent_review", "not_stated")
-ANALYSES = ("primary", "interim", "final", "updated", "end_of_study", "exploratory")
-UNITS = ("days", "weeks", "months", "years")
-RESISTANCE_CATEGORIES = (
-    "target_alteration",
-    "bypass_signalling",
-    "downstream_pathway_activation",
-    "epitope_masking",
-    "adc_processing",
-    "payload_efflux",
-    "payload_target_alteration",
-    "antigen_loss",
-    "lineage_switch",
-    "t_cell_dysfunction",
-    "tumour_microenvironment",
-    "expression_heterogeneity",
-    "other",
-)
-BIOMARKER_MARKER_KINDS = (
-    "protein",
-    "mutation",
-    "amplification",
-    "expression",
-    "fusion",
-    "splice_variant",
-    "other",
-)
-DIRECTIONS = ("decreases_sensitivity", "increases_sensitivity", "no_effect")
-EVIDENCE_LEVELS = ("clinical", "preclinical", "case_report")
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
 
 @dataclass(frozen=True)
@@ -119,7 +60,7 @@ SOURCE_REFS = F("ref_list", ref="source")
 
 SOURCE = {
     "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
-    "kind": F("enum", required=True, choices=SOURCE_KINDS),
+    "kind": F("enum", required=True, choices=SOURCE_KIND.values),
     "title": F("str", required=True),
     "year": F("int"),
     "pmid": F("pattern", pattern=r"^[0-9]{1,9}$"),
@@ -150,7 +91,7 @@ AGENT = {
     "synonyms": F("str_list"),
     "brand_names": F("str_list"),
     "code_names": F("str_list"),
-    "modality": F("enum", required=True, choices=MODALITIES),
+    "modality": F("enum", required=True, choices=MODALITY.values),
     "targets": F("ref_list", ref="target"),
     "biosimilar_of": F("ref", ref="agent"),
     "components": F("ref_list", ref="agent"),
@@ -160,7 +101,7 @@ AGENT = {
         "object",
         spec={
             "payload": F("str", required=True),
-            "payload_class": F("enum", choices=PAYLOAD_CLASSES),
+            "payload_class": F("enum", choices=PAYLOAD_CLASS.values),
             "linker": F("str"),
             "linker_cleavable": F("bool"),
             "drug_to_antibody_ratio": F("number"),
@@ -178,12 +119,12 @@ AGENT = {
         },
     ),
     "developer": F("str"),
-    "development_status": F("enum", required=True, choices=DEVELOPMENT_STATUSES),
+    "development_status": F("enum", required=True, choices=DEVELOPMENT_STATUS.values),
     "regional_status": F(
         "object_list",
         spec={
             "region": F("pattern", required=True, pattern=r"^[A-Z]{2,3}$"),
-            "status": F("enum", required=True, choices=DEVELOPMENT_STATUSES),
+            "status": F("enum", required=True, choices=DEVELOPMENT_STATUS.values),
             "note": F("text"),
         },
     ),
@@ -209,12 +150,12 @@ INDICATION = {
     "biomarker": F(
         "object",
         spec={
-            "kind": F("enum", required=True, choices=BIOMARKER_KINDS),
-            "status": F("enum", choices=BIOMARKER_STATUSES),
+            "kind": F("enum", required=True, choices=BIOMARKER_KIND.values),
+            "status": F("enum", choices=BIOMARKER_STATUS.values),
             "definition": F("text"),
         },
     ),
-    "setting": F("enum", required=True, choices=INDICATION_SETTINGS),
+    "setting": F("enum", required=True, choices=INDICATION_SETTING.values),
     "xrefs": F(
         "object",
         spec={
@@ -231,9 +172,9 @@ APPROVAL = {
     "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
     "agent": F("ref", required=True, ref="agent"),
     "indication": F("ref", required=True, ref="indication"),
-    "regulator": F("enum", required=True, choices=REGULATORS),
+    "regulator": F("enum", required=True, choices=REGULATOR.values),
     "date": F("partial_date", required=True),
-    "type": F("enum", choices=APPROVAL_TYPES),
+    "type": F("enum", choices=APPROVAL_TYPE.values),
     "line": F("text"),
     "pivotal_trials": F("ref_list", ref="trial"),
     "summary": F("text"),
@@ -246,7 +187,7 @@ ARM_RESULT = {
     "median": F("number"),
     "median_ci": F("ci"),
     "median_not_reached": F("bool"),
-    "unit": F("enum", choices=UNITS),
+    "unit": F("enum", choices=TIME_UNIT.values),
     "rate": F("number"),
     "rate_ci": F("ci"),
     "timepoint": F("str"),
@@ -257,9 +198,9 @@ ARM_RESULT = {
 
 OUTCOME = {
     "slug": F("pattern", pattern=SLUG_PATTERN),
-    "endpoint": F("enum", required=True, choices=ENDPOINT_CODES),
-    "assessment": F("enum", choices=ASSESSMENTS),
-    "analysis": F("enum", required=True, choices=ANALYSES),
+    "endpoint": F("enum", required=True, choices=ENDPOINT_CODE.values),
+    "assessment": F("enum", choices=ASSESSMENT.values),
+    "analysis": F("enum", required=True, choices=ANALYSIS.values),
     "analysis_label": F("text"),
     "data_cutoff": F("partial_date"),
     "population": F("text"),
@@ -274,14 +215,14 @@ OUTCOME = {
 ARM = {
     "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
     "label": F("str", required=True),
-    "role": F("enum", required=True, choices=ARM_ROLES),
+    "role": F("enum", required=True, choices=ARM_ROLE.values),
     "size": F("int"),
     "regimen": F(
         "object_list",
         spec={
             "agent": F("ref", ref="agent"),
             "drug": F("str"),
-            "role": F("enum", required=True, choices=REGIMEN_ROLES),
+            "role": F("enum", required=True, choices=REGIMEN_ROLE.values),
         },
     ),
     "notes": F("text"),
@@ -293,12 +234,12 @@ TRIAL = {
     "other_ids": F("str_list"),
     "acronym": F("str"),
     "title": F("str", required=True),
-    "phase": F("enum", required=True, choices=PHASES),
-    "status": F("enum", choices=TRIAL_STATUSES),
+    "phase": F("enum", required=True, choices=PHASE.values),
+    "status": F("enum", choices=TRIAL_STATUS.values),
     "randomised": F("bool", required=True),
-    "blinding": F("enum", choices=BLINDINGS),
+    "blinding": F("enum", choices=BLINDING.values),
     "population": F("text"),
-    "setting": F("enum", required=True, choices=TRIAL_SETTINGS),
+    "setting": F("enum", required=True, choices=TRIAL_SETTING.values),
     "line": F("str"),
     "indications": F("ref_list", ref="indication"),
     "enrollment": F("int"),
@@ -314,21 +255,21 @@ TRIAL = {
 RESISTANCE_MECHANISM = {
     "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
     "name": F("str", required=True),
-    "category": F("enum", required=True, choices=RESISTANCE_CATEGORIES),
+    "category": F("enum", required=True, choices=RESISTANCE_CATEGORY.values),
     "description": F("text", required=True),
     "biomarkers": F(
         "object_list",
         spec={
             "name": F("str", required=True),
-            "kind": F("enum", required=True, choices=BIOMARKER_MARKER_KINDS),
+            "kind": F("enum", required=True, choices=BIOMARKER_MARKER_KIND.values),
         },
     ),
     "affected_agents": F(
         "object_list",
         spec={
             "agent": F("ref", required=True, ref="agent"),
-            "direction": F("enum", required=True, choices=DIRECTIONS),
-            "evidence": F("enum", required=True, choices=EVIDENCE_LEVELS),
+            "direction": F("enum", required=True, choices=EFFECT_DIRECTION.values),
+            "evidence": F("enum", required=True, choices=EVIDENCE_LEVEL.values),
             "note": F("text"),
             "sources": SOURCE_REFS,
         },
@@ -338,7 +279,7 @@ RESISTANCE_MECHANISM = {
         spec={
             "agent": F("ref", ref="agent"),
             "strategy": F("str"),
-            "evidence": F("enum", required=True, choices=EVIDENCE_LEVELS),
+            "evidence": F("enum", required=True, choices=EVIDENCE_LEVEL.values),
             "note": F("text"),
             "sources": SOURCE_REFS,
         },
@@ -347,29 +288,13 @@ RESISTANCE_MECHANISM = {
     "notes": F("text"),
 }
 
-SAFETY_EVENTS = (
-    "cytokine_release_syndrome",
-    "neurologic_toxicity",
-    "t_cell_malignancy",
-    "secondary_malignancy",
-    "prolonged_cytopenia",
-    "hlh_mas",
-    "infection",
-    "cardiomyopathy",
-    "embryo_fetal_toxicity",
-    "interstitial_lung_disease",
-    "hepatotoxicity",
-    "infusion_reaction",
-    "other",
-)
-SAFETY_KINDS = ("boxed_warning", "warning", "rems")
 
 SAFETY_WARNING = {
     "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
     "agent": F("ref", required=True, ref="agent"),
-    "regulator": F("enum", required=True, choices=REGULATORS),
-    "kind": F("enum", required=True, choices=SAFETY_KINDS),
-    "event": F("enum", required=True, choices=SAFETY_EVENTS),
+    "regulator": F("enum", required=True, choices=REGULATOR.values),
+    "kind": F("enum", required=True, choices=SAFETY_WARNING_KIND.values),
+    "event": F("enum", required=True, choices=SAFETY_EVENT.values),
     "summary": F("text", required=True),
     "date_added": F("partial_date"),
     "sources": F("ref_list", required=True, ref="source"),

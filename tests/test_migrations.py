@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 
 from db import migrate
-from seeds.spec import ENDPOINT_CODES
+from db.vocabularies import ENDPOINT_CODE
 from tests.conftest import Databases, migrated_database
 
 
@@ -44,7 +44,7 @@ async def test_endpoint_vocabulary_matches_the_seed_spec(seeded_url: str) -> Non
         codes = {row["code"] for row in await connection.fetch("SELECT code FROM endpoints")}
     finally:
         await connection.close()
-    assert codes == set(ENDPOINT_CODES)
+    assert codes == set(ENDPOINT_CODE.values)
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,7 @@ def test_seed_mapping_is_well_formed() -> None:
         parts: dict[str, set[str]] = {}
         for column in table.columns:
             info = column.info
-            assert set(info) <= {"seed", "part", "ref", "owner"}, (table.name, column.name)
+            assert set(info) <= {"seed", "part", "ref", "owner", "vocabulary"}, (table.name, column.name)
             if "part" in info or "ref" in info:
                 assert "seed" in info, (table.name, column.name)
             if "part" in info:
