@@ -20,11 +20,11 @@ from api.errors import DATABASE_ERRORS
 from api.graphql_view import GraphQLView
 from api.logs import RequestIdMiddleware
 from config.settings import Settings
-from db.export import build_export
 from db.migrate import head_revision
 from db.pool import create_read_pool
+from db.release import latest_release
 from schema.schema import build_schema
-from seeds.loader import latest_release_checksum
+from seeds.export import build_export
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +106,8 @@ class Readiness:
                 checks["database"] = True
                 revision = await connection.fetchval("SELECT version_num FROM alembic_version")
                 checks["migrations"] = revision == self.head_revision
-                release = await connection.fetchval(
-                    "SELECT version FROM data_releases ORDER BY id DESC LIMIT 1"
-                )
-                checks["dataRelease"] = release
+                release = await latest_release(connection)
+                checks["dataRelease"] = release.version if release else None
         except DATABASE_ERRORS as exc:
             checks.setdefault("database", False)
             checks["error"] = type(exc).__name__
@@ -132,7 +130,7 @@ class ExportEndpoints:
 
     async def files(self, request: Request) -> dict[str, bytes]:
         pool: asyncpg.Pool = request.app.state.pool
-        checksum = await latest_release_checksum(pool) or ""
+        checksum = release.checksum if (release := await latest_release(pool)) else ""
         if checksum not in self._cache:
             self._cache.clear()
             self._cache[checksum] = (await build_export(pool)).files()

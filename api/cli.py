@@ -17,8 +17,8 @@ from api.logs import configure_logging
 from config.settings import PROJECT_ROOT, Settings
 from db import migrate
 from db.embedded import start_embedded
-from db.export import build_export
 from schema.schema import schema as graphql_schema
+from seeds.export import build_export
 from seeds.loader import seed
 from seeds.validate import SeedError, load_dataset
 

@@ -21,8 +21,8 @@ from api.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, error_code, format
 from api.logs import request_id_var
 from config.settings import Settings
 from db.queries import QueryRunner
+from db.release import latest_release
 from schema.context import Context
-from seeds.loader import latest_release_checksum
 
 RETRY_AFTER_SECONDS = "5"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -59,7 +59,7 @@ class GraphQLView(GraphQL[Context, None]):
         now = time.monotonic()
         if now - checked_at > RELEASE_CHECK_SECONDS:
             pool = request.app.state.pool
-            checksum = await latest_release_checksum(pool) or ""
+            checksum = release.checksum if (release := await latest_release(pool)) else ""
             self._release = (now, checksum)
         return checksum
 

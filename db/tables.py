@@ -18,16 +18,20 @@ Seed mapping, stated once here and read by the loader and the export:
 - `Column.info["part"]`: one field stored in two columns: `"value"` and `"precision"`
   of a partial date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`), `"lower"` and `"upper"` of a
   `[lower, upper]` confidence interval.
-- `Column.info["ref"]`: the column holds the id of another entry, and the seed field
-  holds that entry's key; the value is the referenced kind (`"agent"`, `"target"`,
-  `"arm"` for an arm slug within the same trial, `"endpoint"` for an endpoint code).
+- `Table.info["key"]`: the column whose value other entries refer to this row by
+  (`slug`, a target's `symbol`, an endpoint's `code`; an arm's `slug` within its trial).
+- `Column.info["ref"]`: the column is a foreign key and the seed field holds the key of
+  the row it points to (an agent's slug for `agent_id`, an endpoint code for
+  `endpoint_id`).
 - `Column.info["owner"]`: the foreign key to the row this one belongs to (an arm's
   trial, an ADC construct's agent, a fact_sources subject), filled by the loader.
 - `Column.info["vocabulary"]`: the db/vocabularies.py vocabulary whose values the
   column's CHECK allows (tests/test_vocabularies.py compares the two).
 
-Columns with none of these (identities, `position` = index in its list) are filled by the
-database or the loader.
+A column's Python `default` (the same as its server default) is what an absent seed
+field means: `[]` for a list, `false` for `median_not_reached`; the export leaves such a
+value out, as curators do. Columns with none of these (identities, `position` = index in
+its list) are filled by the database or the loader.
 """
 
 from __future__ import annotations
@@ -100,7 +104,7 @@ sources = Table(
     Column("url", Text, info={"seed": "url"}),
     Column("citation", Text, info={"seed": "citation"}),
     Column("notes", Text, info={"seed": "notes"}),
-    info={"seed": "source"},
+    info={"seed": "source", "key": "slug"},
 )
 
 targets = Table(
@@ -109,7 +113,14 @@ targets = Table(
     Column("id", Integer, Identity(), primary_key=True),
     Column("symbol", Text, nullable=False, unique=True, info={"seed": "symbol"}),
     Column("name", Text, nullable=False, info={"seed": "name"}),
-    Column("aliases", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "aliases"}),
+    Column(
+        "aliases",
+        ARRAY(Text),
+        nullable=False,
+        server_default=EMPTY_ARRAY,
+        default=[],
+        info={"seed": "aliases"},
+    ),
     Column("hgnc_id", Text, unique=True, info={"seed": "hgnc_id"}),
     Column("ncbi_gene_id", Text, unique=True, info={"seed": "ncbi_gene_id"}),
     Column("uniprot_id", Text, unique=True, info={"seed": "uniprot_id"}),
@@ -117,7 +128,7 @@ targets = Table(
     Column("locus", Text, info={"seed": "locus"}),
     Column("description", Text, info={"seed": "description"}),
     Column("notes", Text, info={"seed": "notes"}),
-    info={"seed": "target"},
+    info={"seed": "target", "key": "symbol"},
 )
 
 agents = Table(
@@ -126,12 +137,29 @@ agents = Table(
     Column("id", Integer, Identity(), primary_key=True),
     Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
     Column("name", Text, nullable=False, unique=True, info={"seed": "name"}),
-    Column("synonyms", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "synonyms"}),
     Column(
-        "brand_names", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "brand_names"}
+        "synonyms",
+        ARRAY(Text),
+        nullable=False,
+        server_default=EMPTY_ARRAY,
+        default=[],
+        info={"seed": "synonyms"},
     ),
     Column(
-        "code_names", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "code_names"}
+        "brand_names",
+        ARRAY(Text),
+        nullable=False,
+        server_default=EMPTY_ARRAY,
+        default=[],
+        info={"seed": "brand_names"},
+    ),
+    Column(
+        "code_names",
+        ARRAY(Text),
+        nullable=False,
+        server_default=EMPTY_ARRAY,
+        default=[],
+        info={"seed": "code_names"},
     ),
     Column("modality", Text, nullable=False, info={"seed": "modality", "vocabulary": MODALITY}),
     Column("mechanism", Text, info={"seed": "mechanism"}),
@@ -148,7 +176,7 @@ agents = Table(
         "biosimilar_of_id",
         Integer,
         ForeignKey("agents.id", ondelete="RESTRICT"),
-        info={"seed": "biosimilar_of", "ref": "agent"},
+        info={"seed": "biosimilar_of", "ref": True},
     ),
     Column("chembl_id", Text, info={"seed": "xrefs.chembl"}),
     Column("ncit_id", Text, info={"seed": "xrefs.ncit"}),
@@ -156,7 +184,7 @@ agents = Table(
     Column("rxnorm_id", Text, info={"seed": "xrefs.rxnorm"}),
     Column("unii", Text, info={"seed": "xrefs.unii"}),
     Column("notes", Text, info={"seed": "notes"}),
-    info={"seed": "agent"},
+    info={"seed": "agent", "key": "slug"},
 )
 
 adc_constructs = Table(
@@ -207,7 +235,7 @@ agent_components = Table(
         Integer,
         ForeignKey("agents.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "components", "ref": "agent"},
+        info={"seed": "components", "ref": True},
     ),
     PrimaryKeyConstraint("agent_id", "component_id"),
     info={"seed": "agent.components"},
@@ -238,7 +266,7 @@ agent_targets = Table(
         Integer,
         ForeignKey("targets.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "targets", "ref": "target"},
+        info={"seed": "targets", "ref": True},
     ),
     PrimaryKeyConstraint("agent_id", "target_id"),
     info={"seed": "agent.targets"},
@@ -258,7 +286,7 @@ indications = Table(
         "parent_id",
         Integer,
         ForeignKey("indications.id", ondelete="RESTRICT"),
-        info={"seed": "parent", "ref": "indication"},
+        info={"seed": "parent", "ref": True},
     ),
     Column("biomarker_kind", Text, info={"seed": "biomarker.kind", "vocabulary": BIOMARKER_KIND}),
     Column("biomarker_status", Text, info={"seed": "biomarker.status", "vocabulary": BIOMARKER_STATUS}),
@@ -268,7 +296,7 @@ indications = Table(
     Column("doid_id", Text, info={"seed": "xrefs.doid"}),
     Column("mondo_id", Text, info={"seed": "xrefs.mondo"}),
     Column("notes", Text, info={"seed": "notes"}),
-    info={"seed": "indication"},
+    info={"seed": "indication", "key": "slug"},
 )
 
 trials = Table(
@@ -277,7 +305,14 @@ trials = Table(
     Column("id", Integer, Identity(), primary_key=True),
     Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
     Column("nct_id", Text, unique=True, info={"seed": "nct_id"}),
-    Column("other_ids", ARRAY(Text), nullable=False, server_default=EMPTY_ARRAY, info={"seed": "other_ids"}),
+    Column(
+        "other_ids",
+        ARRAY(Text),
+        nullable=False,
+        server_default=EMPTY_ARRAY,
+        default=[],
+        info={"seed": "other_ids"},
+    ),
     Column("acronym", Text, info={"seed": "acronym"}),
     Column("title", Text, nullable=False, info={"seed": "title"}),
     Column("phase", Text, nullable=False, info={"seed": "phase", "vocabulary": PHASE}),
@@ -302,7 +337,7 @@ trials = Table(
     ),
     Column("sponsor", Text, info={"seed": "sponsor"}),
     Column("notes", Text, info={"seed": "notes"}),
-    info={"seed": "trial"},
+    info={"seed": "trial", "key": "slug"},
 )
 
 trial_indications = Table(
@@ -316,7 +351,7 @@ trial_indications = Table(
         Integer,
         ForeignKey("indications.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "indications", "ref": "indication"},
+        info={"seed": "indications", "ref": True},
     ),
     PrimaryKeyConstraint("trial_id", "indication_id"),
     info={"seed": "trial.indications"},
@@ -336,7 +371,7 @@ trial_arms = Table(
     Column("position", Integer, nullable=False),
     Column("notes", Text, info={"seed": "notes"}),
     UniqueConstraint("trial_id", "slug"),
-    info={"seed": "trial.arms"},
+    info={"seed": "trial.arms", "key": "slug"},
 )
 
 arm_regimen_components = Table(
@@ -355,7 +390,7 @@ arm_regimen_components = Table(
         "agent_id",
         Integer,
         ForeignKey("agents.id", ondelete="RESTRICT"),
-        info={"seed": "agent", "ref": "agent"},
+        info={"seed": "agent", "ref": True},
     ),
     Column("drug_name", Text, info={"seed": "drug"}),
     Column("role", Text, nullable=False, info={"seed": "role", "vocabulary": REGIMEN_ROLE}),
@@ -371,6 +406,7 @@ endpoints = Table(
     Column("name", Text, nullable=False),
     Column("kind", Text, nullable=False, info={"vocabulary": ENDPOINT_KIND}),
     Column("description", Text, nullable=False),
+    info={"key": "code"},
 )
 
 outcomes = Table(
@@ -386,7 +422,7 @@ outcomes = Table(
         Integer,
         ForeignKey("endpoints.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "endpoint", "ref": "endpoint"},
+        info={"seed": "endpoint", "ref": True},
     ),
     Column("assessment", Text, info={"seed": "assessment", "vocabulary": ASSESSMENT}),
     Column("analysis", Text, nullable=False, info={"seed": "analysis", "vocabulary": ANALYSIS}),
@@ -424,7 +460,7 @@ outcome_arm_results = Table(
         Integer,
         ForeignKey("trial_arms.id", ondelete="CASCADE"),
         nullable=False,
-        info={"seed": "arm", "ref": "arm"},
+        info={"seed": "arm", "ref": True},
     ),
     Column("position", Integer, nullable=False),
     Column("median", Numeric, info={"seed": "median"}),
@@ -435,6 +471,7 @@ outcome_arm_results = Table(
         Boolean,
         nullable=False,
         server_default=false(),
+        default=False,
         info={"seed": "median_not_reached"},
     ),
     Column("unit", Text, info={"seed": "unit", "vocabulary": TIME_UNIT}),
@@ -461,14 +498,14 @@ approvals = Table(
         Integer,
         ForeignKey("agents.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "agent", "ref": "agent"},
+        info={"seed": "agent", "ref": True},
     ),
     Column(
         "indication_id",
         Integer,
         ForeignKey("indications.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "indication", "ref": "indication"},
+        info={"seed": "indication", "ref": True},
     ),
     Column("regulator", Text, nullable=False, info={"seed": "regulator", "vocabulary": REGULATOR}),
     Column("approval_date", Date, nullable=False, info={"seed": "date", "part": "value"}),
@@ -500,7 +537,7 @@ approval_trials = Table(
         Integer,
         ForeignKey("trials.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "pivotal_trials", "ref": "trial"},
+        info={"seed": "pivotal_trials", "ref": True},
     ),
     PrimaryKeyConstraint("approval_id", "trial_id"),
     info={"seed": "approval.pivotal_trials"},
@@ -552,7 +589,7 @@ resistance_effects = Table(
         Integer,
         ForeignKey("agents.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "agent", "ref": "agent"},
+        info={"seed": "agent", "ref": True},
     ),
     Column("direction", Text, nullable=False, info={"seed": "direction", "vocabulary": EFFECT_DIRECTION}),
     Column("evidence", Text, nullable=False, info={"seed": "evidence", "vocabulary": EVIDENCE_LEVEL}),
@@ -577,7 +614,7 @@ resistance_overcoming = Table(
         "agent_id",
         Integer,
         ForeignKey("agents.id", ondelete="RESTRICT"),
-        info={"seed": "agent", "ref": "agent"},
+        info={"seed": "agent", "ref": True},
     ),
     Column("strategy", Text, info={"seed": "strategy"}),
     Column("evidence", Text, nullable=False, info={"seed": "evidence", "vocabulary": EVIDENCE_LEVEL}),
@@ -596,7 +633,7 @@ safety_warnings = Table(
         Integer,
         ForeignKey("agents.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "agent", "ref": "agent"},
+        info={"seed": "agent", "ref": True},
     ),
     Column("regulator", Text, nullable=False, info={"seed": "regulator", "vocabulary": REGULATOR}),
     Column("kind", Text, nullable=False, info={"seed": "kind", "vocabulary": SAFETY_WARNING_KIND}),
@@ -627,7 +664,7 @@ fact_sources = Table(
         Integer,
         ForeignKey("sources.id", ondelete="RESTRICT"),
         nullable=False,
-        info={"seed": "sources", "ref": "source"},
+        info={"seed": "sources", "ref": True},
     ),
     _subject("target_id", "targets"),
     _subject("agent_id", "agents"),

@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
-from db.export import Export, build_export
+from seeds.export import Export, build_export
 from seeds.spec import SECTIONS
 from seeds.validate import PartialDate, load_dataset
 from tests.conftest import SEEDS_DIR

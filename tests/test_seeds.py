@@ -9,11 +9,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from seeds.loader import CURATED_TABLES, seed
+from db.tables import CURATED_TABLES
+from seeds.loader import seed
 from seeds.validate import SeedError, load_dataset
 from tests.conftest import SEEDS_DIR, Databases, migrated_database
 
-TABLES = (*CURATED_TABLES, "data_releases")
+TABLES = (*(table.name for table in CURATED_TABLES), "data_releases")
 
 
 async def fingerprint(connection: asyncpg.Connection) -> dict[str, str]:
