@@ -14,27 +14,10 @@ from typing import Any
 import asyncpg
 from graphql import GraphQLError
 
-from db.queries import InvalidTextArgument
-from schema.errors import ClientError
+from schema.errors import DATABASE_UNAVAILABLE, error_code, is_database_unavailable
 
 logger = logging.getLogger("api.errors")
-
-DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
-
-_UNAVAILABLE_TYPES: tuple[type[BaseException], ...] = (
-    OSError,
-    ConnectionError,
-    TimeoutError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.ConnectionFailureError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-)
-
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 # What a failing or restarting database raises on the way to a query.
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
@@ -44,49 +27,6 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
 )
-
-
-def is_database_unavailable(error: BaseException | None) -> bool:
-    while error is not None:
-        if isinstance(error, _UNAVAILABLE_TYPES):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
-
-
-# Messages of the depth, alias and token limiters (strawberry and graphql-core).
-_TOO_COMPLEX_MARKERS = (
-    "exceeds maximum operation depth",
-    "aliases found. Allowed",
-    "Document contains more than",
-)
-_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
-
-
-def error_code(error: GraphQLError) -> str:
-    original = error.original_error
-    if isinstance(error, ClientError):
-        return error.code
-    if isinstance(original, ClientError):
-        return original.code
-    if original is not None and not isinstance(original, GraphQLError):
-        if isinstance(original, InvalidTextArgument):
-            return "BAD_USER_INPUT"
-        if isinstance(original, asyncpg.exceptions.QueryCanceledError):
-            return "QUERY_TIMEOUT"
-        if is_database_unavailable(original):
-            return DATABASE_UNAVAILABLE
-        return "INTERNAL_SERVER_ERROR"
-    existing = (error.extensions or {}).get("code")
-    if isinstance(existing, str):
-        return existing
-    if any(marker in error.message for marker in _TOO_COMPLEX_MARKERS):
-        return "QUERY_TOO_COMPLEX"
-    if error.message.startswith("Syntax Error"):
-        return "GRAPHQL_PARSE_FAILED"
-    if error.message.startswith("Variable "):
-        return "BAD_USER_INPUT"
-    return "GRAPHQL_VALIDATION_FAILED"
 
 
 _PUBLIC_MESSAGES = {

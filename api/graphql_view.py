@@ -23,6 +23,7 @@ from config.settings import Settings
 from db.queries import QueryRunner
 from db.release import latest_release
 from schema.context import Context
+from schema.engine import cache_key
 
 RETRY_AFTER_SECONDS = "5"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -42,7 +43,6 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
         self._release: tuple[float, str] = (0.0, "")
-        self.compiled_responses: dict[tuple[str, str | None, bytes], tuple[list[Any], bytes]] = {}
         html = super().graphql_ide_html
         start = html.index("const EXAMPLE_QUERY = `") + len("const EXAMPLE_QUERY = `")
         end = html.index("`;", start)
@@ -64,14 +64,7 @@ class GraphQLView(GraphQL[Context, None]):
         return checksum
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        context = Context(
-            db=QueryRunner(request.app.state.pool),
-            settings=self.settings,
-            request=request,
-            response=response,
-        )
-        request.state.graphql_context = context
-        return context
+        return Context(db=QueryRunner(request.app.state.pool))
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -93,8 +86,8 @@ class GraphQLView(GraphQL[Context, None]):
                 request.state.database_unavailable = True
         if result.extensions:
             response["extensions"] = result.extensions
-        if not result.errors:
-            self.remember_compiled(request, response)
+        if not result.errors and isinstance(request, Request):
+            await self.remember_answer(request, response)
         return response
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
@@ -132,55 +125,38 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     async def fast_path(self, request: Request) -> Response | None:
-        """Replay a fully compiled operation: its statements, their JSON spliced unchanged.
-
-        An operation lands here only after it was parsed, validated, cost-checked and
-        answered without errors once through the normal pipeline, with the same variables.
-        """
+        """Replay an operation answered cleanly before with the same variables (schema.engine)."""
         if request.headers.get("content-type", "").split(";")[0] != "application/json":
             return None
         try:
             payload = orjson.loads(await request.body())
-            key = (
-                payload["query"],
-                payload.get("operationName"),
-                orjson.dumps(payload.get("variables") or {}, option=orjson.OPT_SORT_KEYS),
-            )
+            key = cache_key(payload["query"], payload.get("operationName"), payload.get("variables"))
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return None
-        request.state.compiled_key = key
-        entry = self.compiled_responses.get(key)
-        if entry is None:
+        if key is None or not isinstance(key[0], str):
             return None
-        plans, extensions = entry
-        parts = []
-        async with request.app.state.pool.acquire() as connection:
-            for plan in plans:
-                text = await connection.fetchval(plan.sql, *plan.args)
-                parts.append(
-                    b'"' + plan.response_key.encode() + b'":' + (b"null" if text is None else text.encode())
-                )
-        body = b'{"data":{' + b",".join(parts) + b'},"extensions":' + extensions + b"}"
+        body = await self.schema.engine.replay(key, QueryRunner(request.app.state.pool))
+        if body is None:
+            return None
         media_type = (
             GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else "application/json"
         )
         return Response(
             body,
             media_type=media_type,
-            headers={"Cache-Control": "no-store", "X-GraphQL-Execution": "compiled-replay"},
+            headers={"Cache-Control": "no-store", "X-GraphQL-Execution": "replay"},
         )
 
-    def remember_compiled(self, request: Request, response: GraphQLHTTPResponse) -> None:
-        context = getattr(request.state, "graphql_context", None)
-        plans = getattr(context, "compiled_plans", None)
-        if plans is None or request.method != "POST" or "extensions" not in response:
+    async def remember_answer(self, request: Request, response: GraphQLHTTPResponse) -> None:
+        if request.method != "POST" or "extensions" not in response:
             return
-        key = getattr(request.state, "compiled_key", None)
-        if key is None:
+        try:
+            payload = orjson.loads(await request.body())
+            key = cache_key(payload["query"], payload.get("operationName"), payload.get("variables"))
+        except (orjson.JSONDecodeError, KeyError, TypeError):
             return
-        self.compiled_responses[key] = (plans, orjson.dumps(response["extensions"]))
-        while len(self.compiled_responses) > FAST_PATH_ENTRIES:
-            self.compiled_responses.pop(next(iter(self.compiled_responses)))
+        if key is not None and isinstance(key[0], str):
+            self.schema.engine.mark_answered(key, orjson.dumps(response["extensions"]))
 
     async def _run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         etag = None

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import ColumnElement, FromClause, case, exists, func, select
+from sqlalchemy.dialects.postgresql import array
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import Each, One, Page, Rows
 from schema.enums import DevelopmentStatus, Modality, PayloadClass, Phase, Regulator
 from schema.errors import UserInputError
+from schema.expressions import (
+    agent_named,
+    any_of,
+    contains,
+    indication_within,
+    number,
+    param,
+    stored,
+    target_named,
+)
 from schema.meta import (
-    Entity,
     column,
     entity,
+    entity_of,
     many_to_many,
     many_to_one,
-    meta_of,
     one_to_many,
     one_to_one,
-    select_one,
+    related,
+    root_field,
 )
 from schema.node import Node
 from schema.pagination import (
@@ -30,12 +43,10 @@ from schema.pagination import (
     First,
     Last,
     OrderDirection,
-    Where,
-    order_sql,
-    paginate,
+    ordered,
+    page,
 )
 from schema.sources import Source, sources_field
-from schema.sql import agent_named, enum_values, indication_within, number, target_named
 
 if TYPE_CHECKING:
     from schema.approvals import Approval
@@ -48,9 +59,9 @@ if TYPE_CHECKING:
 _RESISTANCE = strawberry.lazy("schema.resistance")
 
 
-@entity(table="adc_constructs", order_by="t.agent_id", id_sql="t.agent_id")
+@entity(source=tables.adc_constructs, order_by=lambda t: [t.c.agent_id], id_column="agent_id")
 @strawberry.type(description="The construct of an antibody-drug conjugate.")
-class AdcConstruct(Entity):
+class AdcConstruct:
     payload: str = column(description="The cytotoxic payload.")
     payload_class: PayloadClass | None = column(description="Pharmacological class of the payload.")
     linker: str | None = column(description="The linker joining payload and antibody.")
@@ -63,9 +74,9 @@ class AdcConstruct(Entity):
     )
 
 
-@entity(table="cell_therapy_constructs", order_by="t.agent_id", id_sql="t.agent_id")
+@entity(source=tables.cell_therapy_constructs, order_by=lambda t: [t.c.agent_id], id_column="agent_id")
 @strawberry.type(description="The construct of a cell therapy such as a CAR-T product.")
-class CellTherapyConstruct(Entity):
+class CellTherapyConstruct:
     binder: str = column(description="The antigen-binding domain, e.g. the FMC63 scFv.")
     binder_origin: str | None = column(description="Species origin of the binder (murine, human, ...).")
     costimulatory_domain: str | None = column(description="Costimulatory domain, e.g. 4-1BB or CD28.")
@@ -74,33 +85,104 @@ class CellTherapyConstruct(Entity):
     manufacturing: str | None = column(description="Manufacturing notes.")
 
 
-@entity(table="agent_regional_statuses", order_by="t.region")
+@entity(source=tables.agent_regional_statuses, order_by=lambda t: [t.c.region])
 @strawberry.type(description="An agent's development status in one region.")
-class RegionalStatus(Entity):
+class RegionalStatus:
     region: str = column(description="Region code: US, EU, CN, JP, UK, ...")
     status: DevelopmentStatus = column(description="Status in that region.")
     note: str | None = column(description="Details, e.g. the year or the scope of approval.")
 
 
-PHASE_ORDER = ["1", "1/2", "2", "2/3", "3", "4"]
+def trial_order(row: FromClause) -> list[ColumnElement[Any]]:
+    return [row.c.start_date.asc().nulls_last(), row.c.slug]
 
 
+PHASE_RANK = {"1": 1, "1/2": 2, "2": 3, "2/3": 4, "3": 5, "4": 6}
+
+
+def _group_rows() -> FromClause:
+    """(agent, indication, phase) of every curated trial of every agent; indication null when none."""
+    link, trial = tables.agent_trials.alias(), tables.trials.alias()
+    enrolled = tables.trial_indications.alias()
+    named = tables.indications.alias()
+    statement = (
+        select(
+            link.c.agent_id,
+            enrolled.c.indication_id,
+            trial.c.phase,
+            func.coalesce(named.c.name, "").label("indication_name"),
+        )
+        .distinct()
+        .select_from(
+            link.join(trial, trial.c.id == link.c.trial_id)
+            .outerjoin(enrolled, enrolled.c.trial_id == trial.c.id)
+            .outerjoin(named, named.c.id == enrolled.c.indication_id)
+        )
+    )
+    return statement.subquery()
+
+
+def _groups_of_agent(agent: FromClause) -> Rows:
+    group = _group_rows()
+    phase_rank = case(PHASE_RANK, value=group.c.phase)
+    return Rows(
+        row=group,
+        source=group,
+        where=[group.c.agent_id == agent.c.id],
+        order_by=[group.c.indication_name, phase_rank.desc()],
+    )
+
+
+def _trials_of_group(group: FromClause) -> Rows:
+    trial, link = tables.trials.alias(), tables.agent_trials.alias()
+    enrolled = tables.trial_indications.alias()
+    in_indication = exists(
+        select(enrolled.c.trial_id).where(
+            enrolled.c.trial_id == trial.c.id, enrolled.c.indication_id == group.c.indication_id
+        )
+    )
+    no_indication = ~exists(select(enrolled.c.trial_id).where(enrolled.c.trial_id == trial.c.id))
+    return Rows(
+        row=trial,
+        source=link.join(trial, trial.c.id == link.c.trial_id),
+        where=[
+            link.c.agent_id == group.c.agent_id,
+            trial.c.phase == group.c.phase,
+            case((group.c.indication_id.is_(None), no_indication), else_=in_indication),
+        ],
+        order_by=trial_order(trial),
+    )
+
+
+def _indication_of_group(group: FromClause) -> Rows:
+    indication = tables.indications.alias()
+    return Rows(row=indication, source=indication, where=[indication.c.id == group.c.indication_id])
+
+
+@entity(source=_group_rows, order_by=lambda t: [t.c.indication_name], id_column="agent_id")
 @strawberry.type(description="Trials of one agent in one indication and phase.")
 class TrialGroup:
-    indication: Annotated[Indication, strawberry.lazy("schema.indications")] | None = strawberry.field(
-        description="The indication (null for trials without one)."
+    indication: Annotated[Indication, strawberry.lazy("schema.indications")] | None = related(
+        "Indication",
+        _indication_of_group,
+        ("indication_id",),
+        single=True,
+        description="The indication (null for trials without one).",
     )
-    phase: Phase = strawberry.field(description="The phase.")
-    trials: list[Annotated[Trial, strawberry.lazy("schema.trials")]] = strawberry.field(
-        description="The trials."
+    phase: Phase = column(description="The phase.")
+    trials: list[Annotated[Trial, strawberry.lazy("schema.trials")]] = related(
+        "Trial",
+        _trials_of_group,
+        ("agent_id", "indication_id", "phase"),
+        description="The trials.",
     )
 
 
-@entity(table="agents", order_by="t.name", key_sql="t.slug")
+@entity(source=tables.agents, order_by=lambda t: [t.c.name], key=lambda t: t.c.slug)
 @strawberry.type(
     description="A therapeutic agent: an antibody, antibody-drug conjugate, kinase inhibitor or cell therapy."
 )
-class Agent(Entity, Node):
+class Agent(Node):
     slug: str = column(description="Stable key of the agent, e.g. `fam-trastuzumab-deruxtecan`.")
     name: str = column(description="Name as on the FDA label (else the INN).")
     synonyms: list[str] = column(description="Other names and abbreviations, e.g. `T-DXd`.")
@@ -122,7 +204,7 @@ class Agent(Entity, Node):
 
     targets: list[Annotated[Target, strawberry.lazy("schema.targets")]] = many_to_many(
         "Target",
-        "agent_targets",
+        tables.agent_targets,
         "agent_id",
         "target_id",
         description="Molecular targets of the agent.",
@@ -150,23 +232,23 @@ class Agent(Entity, Node):
     )
     components: list[Agent] = many_to_many(
         "Agent",
-        "agent_components",
+        tables.agent_components,
         "agent_id",
         "component_id",
         description="Component agents, when this agent is a fixed combination.",
     )
     trials: list[Annotated[Trial, strawberry.lazy("schema.trials")]] = many_to_many(
         "Trial",
-        "agent_trials",
+        tables.agent_trials,
         "agent_id",
         "trial_id",
-        order_by="t.start_date NULLS LAST, t.slug",
+        order_by=trial_order,
         description="Trials in which the agent is part of any arm's regimen.",
     )
     approvals: list[Annotated[Approval, strawberry.lazy("schema.approvals")]] = one_to_many(
         "Approval",
         "agent_id",
-        order_by="t.approval_date, t.slug",
+        order_by=lambda t: [t.c.approval_date, t.c.slug],
         description="Regulatory approvals of the agent, oldest first.",
     )
     resistance_effects: list[Annotated[ResistanceEffect, _RESISTANCE]] = one_to_many(
@@ -174,7 +256,7 @@ class Agent(Entity, Node):
     )
     resistance_mechanisms: list[Annotated[ResistanceMechanism, _RESISTANCE]] = many_to_many(
         "ResistanceMechanism",
-        "resistance_effects",
+        tables.resistance_effects,
         "agent_id",
         "mechanism_id",
         description="Resistance mechanisms reported to affect this agent.",
@@ -185,41 +267,39 @@ class Agent(Entity, Node):
         description="Resistance mechanisms this agent is reported to overcome.",
     )
 
-    @strawberry.field(description="The agent's trials grouped by indication and phase (latest phase first).")
-    async def trial_groups(self, info: strawberry.Info[Context, None]) -> list[TrialGroup]:
-        from schema.trials import Trial
-
-        loaders = info.context.loaders
-        trials = await loaders.load(meta_of(Agent).relations["trials"], self)
-        indications_of = meta_of(Trial).relations["indications"]
-        groups: dict[tuple[str, str], TrialGroup] = {}
-        for trial in trials:
-            indications = await loaders.load(indications_of, trial) or [None]
-            for indication in indications:
-                key = (indication.name if indication else "", trial.phase)
-                group = groups.setdefault(
-                    key, TrialGroup(indication=indication, phase=trial.phase, trials=[])
-                )
-                group.trials.append(trial)
-        return [groups[k] for k in sorted(groups, key=lambda k: (k[0], -PHASE_ORDER.index(str(k[1]))))]
-
     safety_warnings: list[Annotated[SafetyWarning, strawberry.lazy("schema.safety")]] = one_to_many(
         "SafetyWarning", "agent_id", description="Label safety warnings (boxed warnings, warnings, REMS)."
     )
     sources: list[Source] = sources_field("agent_id")
+    trial_groups: list[TrialGroup] = related(
+        "TrialGroup",
+        _groups_of_agent,
+        ("id",),
+        description="The agent's trials grouped by indication and phase (latest phase first).",
+    )
 
 
 @strawberry.enum(description="What to sort agents by.")
 class AgentOrderField(Enum):
-    NAME = strawberry.enum_value("lower(t.name)", description="Name, A to Z.")
+    NAME = strawberry.enum_value("name", description="Name, A to Z.")
     FIRST_APPROVAL_DATE = strawberry.enum_value(
-        "(SELECT min(ap.approval_date) FROM approvals ap WHERE ap.agent_id = t.id)",
-        description="Date of the agent's first approval by any regulator.",
+        "first_approval_date", description="Date of the agent's first approval by any regulator."
     )
-    TRIAL_COUNT = strawberry.enum_value(
-        "(SELECT count(*) FROM agent_trials x WHERE x.agent_id = t.id)",
-        description="Number of curated trials.",
-    )
+    TRIAL_COUNT = strawberry.enum_value("trial_count", description="Number of curated trials.")
+
+
+def _sort_key(field: AgentOrderField, agent: FromClause) -> ColumnElement[Any]:
+    if field == AgentOrderField.NAME:
+        return func.lower(agent.c.name)
+    if field == AgentOrderField.FIRST_APPROVAL_DATE:
+        approval = tables.approvals.alias()
+        return (
+            select(func.min(approval.c.approval_date))
+            .where(approval.c.agent_id == agent.c.id)
+            .scalar_subquery()
+        )
+    link = tables.agent_trials.alias()
+    return select(func.count()).select_from(link).where(link.c.agent_id == agent.c.id).scalar_subquery()
 
 
 @strawberry.input(description="How to sort agents.")
@@ -256,104 +336,123 @@ class AgentFilter:
     )
 
 
-def agent_where(f: AgentFilter | None) -> Where:
-    where = Where()
-    if f is None:
-        return where
-    if f.target is not None:
-        where.add(
-            "EXISTS (SELECT 1 FROM agent_targets x JOIN targets g ON g.id = x.target_id "
-            f"WHERE x.agent_id = t.id AND {target_named('g', '{}')})",
-            f.target,
-        )
-    if f.modalities is not None:
-        where.add("t.modality = ANY({}::text[])", enum_values(f.modalities))
-    if f.development_status is not None:
-        where.add("t.development_status = {}", f.development_status.value)
+def _has_target(agent: FromClause, name: str) -> ColumnElement[bool]:
+    link, target = tables.agent_targets.alias(), tables.targets.alias()
+    return exists(
+        select(link.c.agent_id)
+        .select_from(link.join(target, target.c.id == link.c.target_id))
+        .where(link.c.agent_id == agent.c.id, target_named(target, param(name)))
+    )
+
+
+def _approved(agent: FromClause, f: AgentFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if f.approved_by is not None:
-        where.add(
-            "EXISTS (SELECT 1 FROM approvals ap WHERE ap.agent_id = t.id AND ap.regulator = {})",
-            f.approved_by.value,
+        approval = tables.approvals.alias()
+        conditions.append(
+            exists(
+                select(approval.c.id).where(
+                    approval.c.agent_id == agent.c.id, approval.c.regulator == param(f.approved_by.value)
+                )
+            )
         )
     if f.approved_in is not None:
-        where.add(
-            "EXISTS (SELECT 1 FROM agent_regional_statuses r WHERE r.agent_id = t.id "
-            "AND r.region = upper({}) AND r.status = 'approved')",
-            f.approved_in,
+        region = tables.agent_regional_statuses.alias()
+        conditions.append(
+            exists(
+                select(region.c.agent_id).where(
+                    region.c.agent_id == agent.c.id,
+                    region.c.region == func.upper(param(f.approved_in)),
+                    region.c.status == "approved",
+                )
+            )
         )
     if f.approved_for is not None:
-        where.add(
-            f"EXISTS (SELECT 1 FROM approvals ap WHERE ap.agent_id = t.id AND {indication_within('ap.indication_id', '{}')})",
-            f.approved_for,
+        approval = tables.approvals.alias()
+        conditions.append(
+            exists(
+                select(approval.c.id).where(
+                    approval.c.agent_id == agent.c.id,
+                    indication_within(approval.c.indication_id, param(f.approved_for)),
+                )
+            )
         )
+    return conditions
+
+
+def _affected_by(agent: FromClause, slug: str) -> ColumnElement[bool]:
+    effect, mechanism = tables.resistance_effects.alias(), tables.resistance_mechanisms.alias()
+    return exists(
+        select(effect.c.agent_id)
+        .select_from(effect.join(mechanism, mechanism.c.id == effect.c.mechanism_id))
+        .where(effect.c.agent_id == agent.c.id, mechanism.c.slug == func.lower(param(slug)))
+    )
+
+
+def agent_where(agent: FromClause, f: AgentFilter | None) -> list[ColumnElement[bool]]:
+    """The filter's conditions on the agent row `agent`."""
+    if f is None:
+        return []
+    conditions = _approved(agent, f)
+    if f.target is not None:
+        conditions.append(_has_target(agent, f.target))
+    if f.modalities is not None:
+        conditions.append(any_of(agent.c.modality, stored(f.modalities) or []))
+    if f.development_status is not None:
+        conditions.append(agent.c.development_status == param(f.development_status.value))
     if f.affected_by is not None:
-        where.add(
-            "EXISTS (SELECT 1 FROM resistance_effects e JOIN resistance_mechanisms m ON m.id = e.mechanism_id "
-            "WHERE e.agent_id = t.id AND m.slug = lower({}))",
-            f.affected_by,
-        )
+        conditions.append(_affected_by(agent, f.affected_by))
     if f.name_contains is not None:
-        where.add(
-            "EXISTS (SELECT 1 FROM unnest(ARRAY[t.name] || t.synonyms || t.brand_names || t.code_names) AS n (name) "
-            "WHERE n.name ILIKE '%' || {} || '%')",
-            f.name_contains,
-        )
-    return where
+        names = array([agent.c.name]).op("||")(agent.c.synonyms).op("||")(agent.c.brand_names)
+        conditions.append(contains(names.op("||")(agent.c.code_names), f.name_contains))
+    return conditions
+
+
+def agent_by_name(name: str) -> One:
+    rows = entity_of(Agent).all_rows()
+    return One("Agent", Rows(rows.row, rows.source, [agent_named(rows.row, param(name))], rows.order_by))
 
 
 @strawberry.type
 class AgentQueries:
-    @strawberry.field(
+    @root_field(
         description="An agent by any name — name, synonym, brand or code name — or by ChEMBL, NCIt, DrugBank, "
-        "UNII or RxNorm ID, case-insensitive: `Enhertu`, `T-DXd` and `DS-8201a` are the same agent."
+        "UNII or RxNorm ID, case-insensitive: `Enhertu`, `T-DXd` and `DS-8201a` are the same agent.",
+        graphql_type=Agent | None,
     )
-    async def agent(
-        self,
-        info: strawberry.Info[Context, None],
-        name: Annotated[str, strawberry.argument(description="Any name or identifier of the agent.")],
-    ) -> Agent | None:
-        return await select_one(info.context, Agent, agent_named("t", "$1"), name)
+    def agent(
+        self, name: Annotated[str, strawberry.argument(description="Any name or identifier of the agent.")]
+    ) -> One:
+        return agent_by_name(name)
 
-    @strawberry.field(
-        description="Agents for each of the given names or identifiers, in the same order (null when unknown)."
+    @root_field(
+        description="Agents for each of the given names or identifiers, in the same order (null when unknown).",
+        graphql_type=list[Agent | None],
     )
-    async def agents_by_name(
+    def agents_by_name(
         self,
-        info: strawberry.Info[Context, None],
         names: Annotated[list[str], strawberry.argument(description="Names or identifiers, at most 100.")],
-    ) -> list[Agent | None]:
+    ) -> Each:
         if len(names) > MAX_PAGE_SIZE:
             raise UserInputError(f"At most {MAX_PAGE_SIZE} names per request.")
-        rows = await info.context.db.fetch(
-            f"""
-            SELECT q.name AS __asked, {meta_of(Agent).select_list}
-            FROM unnest($1::text[]) AS q (name)
-            JOIN agents t ON {agent_named("t", "q.name")}
-            """,
-            names,
-        )
-        found = {row["__asked"]: meta_of(Agent).from_row(row) for row in rows}
-        return [found.get(name) for name in names]
+        return Each(tuple(agent_by_name(name) for name in names))
 
-    @strawberry.field(description="Agents, filtered and sorted (by name unless `orderBy` says otherwise).")
-    async def agents(
+    @root_field(
+        description="Agents, filtered and sorted (by name unless `orderBy` says otherwise).",
+        graphql_type=Connection[Agent],
+    )
+    def agents(
         self,
-        info: strawberry.Info[Context, None],
         filter: Annotated[AgentFilter | None, strawberry.argument(description="Conditions to meet.")] = None,
         order_by: Annotated[AgentOrder | None, strawberry.argument(description="Sort order.")] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Agent]:
+    ) -> Page:
         order = order_by or AgentOrder(field=AgentOrderField.NAME)
-        return await paginate(
-            info.context,
-            Agent,
-            agent_where(filter),
-            order_sql(str(order.field.value), order.direction),
-            first=first,
-            after=after,
-            last=last,
-            before=before,
+        row = tables.agents.alias()
+        rows = Rows(
+            row, row, agent_where(row, filter), [ordered(_sort_key(order.field, row), order.direction)]
         )
+        return page(entity_of(Agent), rows, first=first, after=after, last=last, before=before)

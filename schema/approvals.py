@@ -6,25 +6,17 @@ import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import ColumnElement, Date, FromClause
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import Page, Rows
 from schema.enums import ApprovalType, Regulator
 from schema.errors import UserInputError
-from schema.meta import Entity, column, entity, many_to_many, many_to_one
+from schema.expressions import agents_named, any_of, indication_within, param, partial_date, stored
+from schema.meta import column, entity, entity_of, many_to_many, many_to_one, root_field
 from schema.node import Node
-from schema.pagination import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    OrderDirection,
-    Where,
-    order_sql,
-    paginate,
-)
+from schema.pagination import After, Before, Connection, First, Last, OrderDirection, ordered, page
 from schema.sources import Source, sources_field
-from schema.sql import agent_named, enum_values, indication_within, partial_date
 
 if TYPE_CHECKING:
     from schema.agents import Agent
@@ -32,9 +24,9 @@ if TYPE_CHECKING:
     from schema.trials import Trial
 
 
-@entity(table="approvals", order_by="t.approval_date, t.slug", key_sql="t.slug")
+@entity(source=tables.approvals, order_by=lambda t: [t.c.approval_date, t.c.slug], key=lambda t: t.c.slug)
 @strawberry.type(description="A regulatory approval or label extension of an agent for an indication.")
-class Approval(Entity, Node):
+class Approval(Node):
     slug: str = column(description="Stable key, e.g. `fda-enhertu-2019-12-20`.")
     regulator: Regulator = column(description="The regulator that approved.")
     date: str = column(
@@ -42,7 +34,7 @@ class Approval(Entity, Node):
         description="Date of the approval (YYYY-MM-DD; YYYY-MM where sources give only the month).",
     )
     type: ApprovalType | None = column(
-        "t.approval_type", description="Regulatory pathway; null when not sourced."
+        "approval_type", description="Regulatory pathway; null when not sourced."
     )
     line: str | None = column(description="Line of therapy or prior treatment the label requires.")
     summary: str | None = column(description="Summary of the approved indication text.")
@@ -56,7 +48,7 @@ class Approval(Entity, Node):
     )
     pivotal_trials: list[Annotated[Trial, strawberry.lazy("schema.trials")]] = many_to_many(
         "Trial",
-        "approval_trials",
+        tables.approval_trials,
         "approval_id",
         "trial_id",
         description="Trials the approval rests on.",
@@ -99,31 +91,33 @@ def _date_bound(value: str, end: bool) -> datetime.date:
         raise UserInputError(f"{value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD).") from None
 
 
-def approval_where(f: ApprovalFilter | None) -> Where:
-    where = Where()
+def approval_where(row: FromClause, f: ApprovalFilter | None) -> list[ColumnElement[bool]]:
     if f is None:
-        return where
+        return []
+    conditions: list[ColumnElement[bool]] = []
     if f.regulators is not None:
-        where.add("t.regulator = ANY({}::text[])", enum_values(f.regulators))
+        conditions.append(any_of(row.c.regulator, stored(f.regulators) or []))
     if f.types is not None:
-        where.add("t.approval_type = ANY({}::text[])", enum_values(f.types))
+        conditions.append(any_of(row.c.approval_type, stored(f.types) or []))
     if f.date_from is not None:
-        where.add("t.approval_date >= {}", _date_bound(f.date_from, end=False))
+        conditions.append(row.c.approval_date >= param(_date_bound(f.date_from, end=False), Date))
     if f.date_to is not None:
-        where.add("t.approval_date <= {}", _date_bound(f.date_to, end=True))
+        conditions.append(row.c.approval_date <= param(_date_bound(f.date_to, end=True), Date))
     if f.agent is not None:
-        where.add(f"t.agent_id IN (SELECT a.id FROM agents a WHERE {agent_named('a', '{}')})", f.agent)
+        conditions.append(row.c.agent_id.in_(agents_named(param(f.agent))))
     if f.indication is not None:
-        where.add(indication_within("t.indication_id", "{}"), f.indication)
-    return where
+        conditions.append(indication_within(row.c.indication_id, param(f.indication)))
+    return conditions
 
 
 @strawberry.type
 class ApprovalQueries:
-    @strawberry.field(description="Approvals, filtered, in date order (`direction: DESC` for newest first).")
-    async def approvals(
+    @root_field(
+        description="Approvals, filtered, in date order (`direction: DESC` for newest first).",
+        graphql_type=Connection[Approval],
+    )
+    def approvals(
         self,
-        info: strawberry.Info[Context, None],
         filter: Annotated[
             ApprovalFilter | None, strawberry.argument(description="Conditions to meet.")
         ] = None,
@@ -134,8 +128,9 @@ class ApprovalQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Approval]:
-        return await paginate(
-            info.context, Approval, approval_where(filter), f"{order_sql('t.approval_date', direction)}, t.slug",
-            first=first, after=after, last=last, before=before,
-        )  # fmt: skip
+    ) -> Page:
+        row = tables.approvals.alias()
+        rows = Rows(
+            row, row, approval_where(row, filter), [ordered(row.c.approval_date, direction), row.c.slug]
+        )
+        return page(entity_of(Approval), rows, first=first, after=after, last=last, before=before)

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from api.settings import Settings
 from db.queries import QueryRunner
-from schema.meta import Loaders
+from schema.reference import Loaders
 
 
 @dataclass
 class Context:
-    """Per-request state: the SQL runner and the request's DataLoaders."""
+    """Per-request state: the statement runner and the reference executor's loaders."""
 
     db: QueryRunner
-    settings: Settings
-    request: Any = None
-    response: Any = None
     loaders: Loaders = field(init=False)
-    # Set by the operation compiler when every root field of the operation was compiled.
-    compiled_plans: Any = None
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self)
+        self.loaders = Loaders(self.db)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import ColumnElement, FromClause
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import Page, Rows
 from schema.enums import Analysis, Assessment, EndpointKind, Phase, TimeUnit, TrialSetting
-from schema.meta import Entity, column, entity, many_to_one
-from schema.pagination import After, Before, Connection, First, Last, paginate
+from schema.expressions import number, partial_date
+from schema.meta import column, entity, entity_of, many_to_one, root_field
+from schema.pagination import After, Before, Connection, First, Last, page
 from schema.sources import Source, sources_field
-from schema.sql import number, partial_date
 from schema.trials import OutcomeFilter, outcome_where
 
 if TYPE_CHECKING:
@@ -20,12 +22,16 @@ if TYPE_CHECKING:
 _TRIALS = strawberry.lazy("schema.trials")
 
 
-@entity(table="efficacy_rows", order_by="t.start_date NULLS LAST, t.trial_id, t.position")
+def _trial_order(row: FromClause) -> list[ColumnElement[object]]:
+    return [row.c.start_date.asc().nulls_last(), row.c.trial_id, row.c.position]
+
+
+@entity(source=tables.efficacy_rows, order_by=_trial_order)
 @strawberry.type(
     description="One outcome of one trial analysis, flattened for comparison: the experimental (or single-arm) "
     "result beside the control result, with the hazard ratio and its source."
 )
-class EfficacyRow(Entity):
+class EfficacyRow:
     acronym: str | None = column(description="Trial acronym.")
     nct_id: str | None = column(description="Trial NCT ID.")
     phase: Phase = column(description="Trial phase.")
@@ -92,13 +98,13 @@ class EfficacyRow(Entity):
 
 @strawberry.type
 class EfficacyQueries:
-    @strawberry.field(
+    @root_field(
         description="Compare efficacy across trials: every outcome matching the filter (indication, endpoint, "
-        "setting, agent, analysis) as one row with both arms, the hazard ratio and CI, and the source."
+        "setting, agent, analysis) as one row with both arms, the hazard ratio and CI, and the source.",
+        graphql_type=Connection[EfficacyRow],
     )
-    async def efficacy(
+    def efficacy(
         self,
-        info: strawberry.Info[Context, None],
         filter: Annotated[
             OutcomeFilter | None, strawberry.argument(description="Which outcomes to compare.")
         ] = None,
@@ -106,8 +112,7 @@ class EfficacyQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[EfficacyRow]:
-        return await paginate(
-            info.context, EfficacyRow, outcome_where(filter), "t.start_date NULLS LAST, t.trial_id, t.position",
-            first=first, after=after, last=last, before=before,
-        )  # fmt: skip
+    ) -> Page:
+        row = tables.efficacy_rows.alias()
+        rows = Rows(row, row, outcome_where(row, filter), _trial_order(row))
+        return page(entity_of(EfficacyRow), rows, first=first, after=after, last=last, before=before)

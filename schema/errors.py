@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncpg
 from graphql import GraphQLError
+
+from db.queries import InvalidTextArgument
 
 
 class ClientError(GraphQLError):
@@ -20,3 +23,75 @@ class UserInputError(ClientError):
 
 class NotFoundError(ClientError):
     code = "NOT_FOUND"
+
+
+DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+
+_UNAVAILABLE_TYPES: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    TimeoutError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    while error is not None:
+        if isinstance(error, _UNAVAILABLE_TYPES):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+# Messages of the depth, alias and token limiters (strawberry and graphql-core).
+_TOO_COMPLEX_MARKERS = (
+    "exceeds maximum operation depth",
+    "aliases found. Allowed",
+    "Document contains more than",
+)
+
+
+def error_code(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(error, ClientError):
+        return error.code
+    if isinstance(original, ClientError):
+        return original.code
+    if original is not None and not isinstance(original, GraphQLError):
+        if isinstance(original, InvalidTextArgument):
+            return "BAD_USER_INPUT"
+        if isinstance(original, asyncpg.exceptions.QueryCanceledError):
+            return "QUERY_TIMEOUT"
+        if is_database_unavailable(original):
+            return DATABASE_UNAVAILABLE
+        return "INTERNAL_SERVER_ERROR"
+    existing = (error.extensions or {}).get("code")
+    if isinstance(existing, str):
+        return existing
+    if any(marker in error.message for marker in _TOO_COMPLEX_MARKERS):
+        return "QUERY_TOO_COMPLEX"
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable "):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+# Codes of client mistakes: answered, not logged as faults.
+CLIENT_CODES = frozenset(
+    {
+        "BAD_USER_INPUT",
+        "NOT_FOUND",
+        "BAD_REQUEST",
+        "GRAPHQL_VALIDATION_FAILED",
+        "GRAPHQL_PARSE_FAILED",
+        "QUERY_TOO_COMPLEX",
+    }
+)

@@ -5,35 +5,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import ColumnElement, FromClause, func
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import One, Page, Rows
 from schema.enums import BiomarkerKind, BiomarkerStatus, IndicationSetting
-from schema.meta import Entity, column, entity, many_to_many, many_to_one, one_to_many, select_one
+from schema.expressions import any_of, indication_named, indication_within, lower, param, stored
+from schema.meta import column, entity, entity_of, many_to_many, many_to_one, one_to_many, root_field
 from schema.node import Node
-from schema.pagination import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    OrderDirection,
-    Where,
-    order_sql,
-    paginate,
-)
+from schema.pagination import After, Before, Connection, First, Last, OrderDirection, ordered, page
 from schema.sources import Source, sources_field
-from schema.sql import enum_values, indication_within
 
 if TYPE_CHECKING:
     from schema.approvals import Approval
     from schema.trials import Trial
 
 
-@entity(table="indications", order_by="t.name", key_sql="t.slug")
+@entity(source=tables.indications, order_by=lambda t: [t.c.name], key=lambda t: t.c.slug)
 @strawberry.type(
     description="A disease, optionally narrowed by biomarker and setting, e.g. HER2-low metastatic breast cancer."
 )
-class Indication(Entity, Node):
+class Indication(Node):
     slug: str = column(description="Stable key, e.g. `her2-low-metastatic-breast-cancer`.")
     name: str = column(description="Display name.")
     disease: str = column(description="The underlying disease, e.g. breast cancer.")
@@ -55,15 +47,15 @@ class Indication(Entity, Node):
     approvals: list[Annotated[Approval, strawberry.lazy("schema.approvals")]] = one_to_many(
         "Approval",
         "indication_id",
-        order_by="t.approval_date, t.slug",
+        order_by=lambda t: [t.c.approval_date, t.c.slug],
         description="Approvals for exactly this indication, oldest first.",
     )
     trials: list[Annotated[Trial, strawberry.lazy("schema.trials")]] = many_to_many(
         "Trial",
-        "trial_indications",
+        tables.trial_indications,
         "indication_id",
         "trial_id",
-        order_by="t.start_date NULLS LAST, t.slug",
+        order_by=lambda t: [t.c.start_date.asc().nulls_last(), t.c.slug],
         description="Trials enrolling this indication.",
     )
     sources: list[Source] = sources_field("indication_id")
@@ -84,25 +76,42 @@ class IndicationFilter:
     roots_only: bool | None = strawberry.field(default=None, description="Only indications without a parent.")
 
 
+def indication_where(row: FromClause, f: IndicationFilter | None) -> list[ColumnElement[bool]]:
+    if f is None:
+        return []
+    conditions: list[ColumnElement[bool]] = []
+    if f.disease is not None:
+        conditions.append(lower(row.c.disease) == lower(param(f.disease)))
+    if f.settings is not None:
+        conditions.append(any_of(row.c.setting, stored(f.settings) or []))
+    if f.biomarker_status is not None:
+        conditions.append(row.c.biomarker_status == param(f.biomarker_status.value))
+    if f.within is not None:
+        conditions.append(indication_within(row.c.id, param(f.within)))
+    if f.roots_only:
+        conditions.append(row.c.parent_id.is_(None))
+    return conditions
+
+
 @strawberry.type
 class IndicationQueries:
-    @strawberry.field(description="An indication by slug, name or NCIt/DOID/MONDO ID (case-insensitive).")
-    async def indication(
+    @root_field(
+        description="An indication by slug, name or NCIt/DOID/MONDO ID (case-insensitive).",
+        graphql_type=Indication | None,
+    )
+    def indication(
         self,
-        info: strawberry.Info[Context, None],
         slug: Annotated[str, strawberry.argument(description="Slug, name or ontology ID of the indication.")],
-    ) -> Indication | None:
-        return await select_one(
-            info.context,
-            Indication,
-            "t.slug = lower($1) OR lower(t.name) = lower($1) OR upper($1) IN (upper(t.ncit_id), upper(t.doid_id), upper(t.mondo_id))",
-            slug,
+    ) -> One:
+        rows = entity_of(Indication).all_rows()
+        return One(
+            "Indication",
+            Rows(rows.row, rows.source, [indication_named(rows.row, param(slug))], rows.order_by),
         )
 
-    @strawberry.field(description="Indications, filtered, by name.")
-    async def indications(
+    @root_field(description="Indications, filtered, by name.", graphql_type=Connection[Indication])
+    def indications(
         self,
-        info: strawberry.Info[Context, None],
         filter: Annotated[
             IndicationFilter | None, strawberry.argument(description="Conditions to meet.")
         ] = None,
@@ -113,20 +122,7 @@ class IndicationQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Indication]:
-        where = Where()
-        if filter is not None:
-            if filter.disease is not None:
-                where.add("lower(t.disease) = lower({})", filter.disease)
-            if filter.settings is not None:
-                where.add("t.setting = ANY({}::text[])", enum_values(filter.settings))
-            if filter.biomarker_status is not None:
-                where.add("t.biomarker_status = {}", filter.biomarker_status.value)
-            if filter.within is not None:
-                where.add(indication_within("t.id", "{}"), filter.within)
-            if filter.roots_only:
-                where.add("t.parent_id IS NULL")
-        return await paginate(
-            info.context, Indication, where, order_sql("lower(t.name)", direction),
-            first=first, after=after, last=last, before=before,
-        )  # fmt: skip
+    ) -> Page:
+        row = tables.indications.alias()
+        rows = Rows(row, row, indication_where(row, filter), [ordered(func.lower(row.c.name), direction)])
+        return page(entity_of(Indication), rows, first=first, after=after, last=last, before=before)

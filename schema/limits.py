@@ -7,7 +7,6 @@ by the rule classes) keeps working across requests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -30,21 +29,11 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from strawberry.extensions.max_aliases import create_validator as create_alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_validator
 
+from config.limits import Limits
 from schema.pagination import DEFAULT_PAGE_SIZE
 
 # Expected items of a plain (non-connection) list field: the curated relationships are small.
 LIST_ESTIMATE = 10
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The bounds every request is checked against (configured in api.settings)."""
-
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 5000
-    max_cost: int = 250_000
-    introspection: bool = True
 
 
 class QueryTooComplexError(GraphQLError):

@@ -1,305 +1,223 @@
-"""Declare each GraphQL type's table, columns and relationships once.
+"""Declare each GraphQL type's rows, values and relationships once, on the type itself.
 
-A type is a Strawberry type whose plain fields carry their SQL expression (`column`) and
-whose relationship fields carry a `Relation` (`many_to_one`, `one_to_many`,
-`many_to_many`). From that declaration this module derives the row mapping, the SQL of
-every per-request DataLoader, and the field resolvers. The operation compiler of a later
-issue reads the same metadata.
+A table-backed type is a Strawberry type decorated with `@entity(...)`; its plain fields
+are `column(...)` (a value read from the row) and its relationship fields
+`many_to_one`, `one_to_many`, `one_to_one`, `many_to_many` or `related(...)` (any
+correlated rows). `@entity` turns the declaration into a `db.sqlbuild.Entity`, which
+the planner (schema.planner) and the reference executor (schema.reference) both read.
+Root fields are plan functions (`root_field`): they return the rows to answer with.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypeVar
 
-import asyncpg
 import strawberry
-from strawberry.dataloader import DataLoader
+from sqlalchemy import ColumnElement, FromClause, Table
+from strawberry.extensions import FieldExtension
+from strawberry.types.base import StrawberryContainer
+from strawberry.types.enum import StrawberryEnumDefinition
+from strawberry.types.field import StrawberryField
 
-if TYPE_CHECKING:
-    from schema.context import Context
+from db.sqlbuild import ENTITIES, Entity, Polymorphic, Relation, Rows, Value, register
+from schema.context import Context
+from schema.reference import ENUM_FIELDS, TYPES
 
 T = TypeVar("T")
+RowExpr = Callable[[FromClause], ColumnElement[Any]]
+OrderBy = Callable[[FromClause], list[ColumnElement[Any]]]
 
 
-@strawberry.type
-class Entity:
-    """Base of every table-backed type: the row id and foreign keys, kept private."""
-
-    row_id: strawberry.Private[int]
-    key: strawberry.Private[str]
-    foreign_keys: strawberry.Private[dict[str, int | None]]
+def column(read: str | RowExpr | None = None, *, description: str) -> Any:
+    """A value of the row: a column name (default: the field's name) or an expression of the row."""
+    return strawberry.field(description=description, metadata={"read": read})
 
 
 @dataclass(frozen=True)
-class Relation:
-    """How a relationship field reaches its target rows.
+class _RelationSpec:
+    """A relationship field before its parent is known: `build(parent entity)` makes the Relation."""
 
-    kind:
-      many_to_one  the parent row holds `column`, the target's id;
-      one_to_many  the target table holds `column`, the parent's id (`single` for 1:1);
-      many_to_many a link table holds (`parent_column`, `target_column`).
-    """
-
-    target: str
-    kind: Literal["many_to_one", "one_to_many", "many_to_many"]
-    column: str = ""
-    link_table: str = ""
-    parent_column: str = ""
-    target_column: str = ""
-    order_by: str = ""
-    single: bool = False
+    build: Callable[[Entity], Relation | Polymorphic]
 
 
-@dataclass
-class EntityMeta:
-    """Everything derived from one type's declaration."""
-
-    cls: type[Any]
-    name: str
-    table: str
-    id_sql: str
-    key_sql: str
-    order_by: str
-    columns: dict[str, str] = field(default_factory=dict)
-    relations: dict[str, Relation] = field(default_factory=dict)
-    foreign_key_columns: tuple[str, ...] = ()
-
-    @property
-    def select_list(self) -> str:
-        parts = [f"{self.id_sql} AS __id", f"({self.key_sql})::text AS __key"]
-        parts += [f'{sql} AS "{name}"' for name, sql in self.columns.items()]
-        parts += [f'{column_sql(c)} AS "__fk_{c}"' for c in self.foreign_key_columns]
-        return ", ".join(parts)
-
-    def from_row(self, row: asyncpg.Record) -> Any:
-        values = {name: row[name] for name in self.columns}
-        foreign_keys = {c: row[f"__fk_{c}"] for c in self.foreign_key_columns}
-        return self.cls(row_id=row["__id"], key=row["__key"], foreign_keys=foreign_keys, **values)
-
-
-def column_sql(column: str) -> str:
-    return column if "." in column or "(" in column else f"t.{column}"
-
-
-REGISTRY: dict[str, EntityMeta] = {}
-
-
-def column(sql: str | None = None, *, description: str) -> Any:
-    """A field read from the row; `sql` is an expression over the table alias `t`."""
-    return strawberry.field(description=description, metadata={"sql": sql})
-
-
-def _relation_field(relation: Relation, description: str) -> Any:
+def _relation_field(build: Callable[[Entity], Relation | Polymorphic], description: str) -> Any:
     async def resolve(root: Any, info: strawberry.Info[Context, None]) -> Any:
-        return await info.context.loaders.load(relation, root)
+        return await info.context.loaders.load(root, info.python_name)
 
-    return strawberry.field(resolver=resolve, description=description, metadata={"relation": relation})
-
-
-def many_to_one(target: str, column: str, *, description: str) -> Any:
-    return _relation_field(Relation(target=target, kind="many_to_one", column=column), description)
-
-
-def one_to_many(target: str, column: str, *, order_by: str = "", description: str) -> Any:
-    return _relation_field(
-        Relation(target=target, kind="one_to_many", column=column, order_by=order_by), description
+    return strawberry.field(
+        resolver=resolve, description=description, metadata={"relation": _RelationSpec(build)}
     )
 
 
-def one_to_one(target: str, column: str, *, description: str) -> Any:
-    return _relation_field(
-        Relation(target=target, kind="one_to_many", column=column, single=True), description
-    )
+def _order(target: str, order_by: OrderBy | None, row: FromClause) -> list[ColumnElement[Any]]:
+    return order_by(row) if order_by is not None else ENTITIES[target].order_by(row)
+
+
+def many_to_one(target: str, column_name: str, *, description: str) -> Any:
+    def build(parent: Entity) -> Relation:
+        def rows(parent_row: FromClause) -> Rows:
+            entity = ENTITIES[target]
+            row = entity.alias()
+            return Rows(row=row, source=row, where=[row.c[entity.id_column] == parent_row.c[column_name]])
+
+        return Relation(target, rows, (column_name,), single=True)
+
+    return _relation_field(build, description)
+
+
+def one_to_many(
+    target: str, column_name: str, *, order_by: OrderBy | None = None, description: str, single: bool = False
+) -> Any:
+    def build(parent: Entity) -> Relation:
+        def rows(parent_row: FromClause) -> Rows:
+            row = ENTITIES[target].alias()
+            return Rows(
+                row=row,
+                source=row,
+                where=[row.c[column_name] == parent_row.c[parent.id_column]],
+                order_by=_order(target, order_by, row),
+            )
+
+        return Relation(target, rows, (parent.id_column,), single=single)
+
+    return _relation_field(build, description)
+
+
+def one_to_one(target: str, column_name: str, *, description: str) -> Any:
+    return one_to_many(target, column_name, description=description, single=True)
 
 
 def many_to_many(
     target: str,
-    link_table: str,
+    link: Table,
     parent_column: str,
     target_column: str,
     *,
-    order_by: str = "",
+    order_by: OrderBy | None = None,
     description: str,
 ) -> Any:
-    relation = Relation(
-        target=target,
-        kind="many_to_many",
-        link_table=link_table,
-        parent_column=parent_column,
-        target_column=target_column,
-        order_by=order_by,
-    )
-    return _relation_field(relation, description)
+    def build(parent: Entity) -> Relation:
+        def rows(parent_row: FromClause) -> Rows:
+            entity = ENTITIES[target]
+            row = entity.alias()
+            link_row = link.alias()
+            return Rows(
+                row=row,
+                source=link_row.join(row, row.c[entity.id_column] == link_row.c[target_column]),
+                where=[link_row.c[parent_column] == parent_row.c[parent.id_column]],
+                order_by=_order(target, order_by, row),
+            )
+
+        return Relation(target, rows, (parent.id_column,))
+
+    return _relation_field(build, description)
 
 
-def entity(*, table: str, order_by: str, id_sql: str = "t.id", key_sql: str | None = None) -> Any:
-    """Register a Strawberry type as backed by `table` (apply above @strawberry.type).
+def related(
+    target: str,
+    rows: Callable[[FromClause], Rows],
+    parent_columns: tuple[str, ...],
+    *,
+    description: str,
+    single: bool = False,
+) -> Any:
+    """Any correlated rows: `rows(parent_row)` selects the target rows of one parent."""
+    return _relation_field(lambda parent: Relation(target, rows, parent_columns, single=single), description)
 
-    `key_sql` is the natural key the global ID is built from (stable across reloads);
-    it defaults to the row id for types that are not fetched on their own.
+
+def polymorphic(type_column: str, id_column: str, targets: dict[str, str], *, description: str) -> Any:
+    """An entity of one of several types, named by `type_column` and found by `id_column`."""
+    return _relation_field(lambda parent: Polymorphic(type_column, id_column, targets), description)
+
+
+def _enum_class(field: StrawberryField) -> type[Enum] | None:
+    field_type: Any = field.type
+    while isinstance(field_type, StrawberryContainer):
+        field_type = field_type.of_type
+    definition = getattr(field_type, "__strawberry_definition__", None) or field_type
+    if isinstance(definition, StrawberryEnumDefinition):
+        enum_class: Any = definition.wrapped_cls
+        return enum_class  # type: ignore[no-any-return]
+    return None
+
+
+def _value(field: StrawberryField, enum_class: type[Enum] | None) -> Value:
+    # Enum values leave the database as their API names, on both executors.
+    mapping = None if enum_class is None else {str(m.value): m.name for m in enum_class}
+    read = field.metadata["read"]
+    field_type: Any = field.type
+    while isinstance(field_type, StrawberryContainer):
+        field_type = field_type.of_type
+    is_float = field_type is float
+    if read is None or isinstance(read, str):
+        name = read or field.python_name
+        return Value(lambda row: row.c[name], mapping, is_float)
+    return Value(read, mapping, is_float)
+
+
+def entity(
+    *,
+    source: Table | Callable[[], FromClause],
+    order_by: OrderBy,
+    key: RowExpr | None = None,
+    id_column: str = "id",
+) -> Callable[[type[T]], type[T]]:
+    """Register a Strawberry type as backed by rows of `source` (apply above @strawberry.type).
+
+    `key` is the natural key the global ID is built from (stable across reloads).
     """
 
-    def register(cls: type[T]) -> type[T]:
+    def register_type(cls: type[T]) -> type[T]:
         definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
-        meta = EntityMeta(
-            cls=cls,
-            name=definition.name,
-            table=table,
-            id_sql=id_sql,
-            key_sql=key_sql or id_sql,
-            order_by=order_by,
-        )
-        foreign_keys: list[str] = []
+        alias: Callable[[], FromClause] = source.alias if isinstance(source, Table) else source
+        declared = Entity(name=definition.name, alias=alias, id_column=id_column, order_by=order_by, key=key)
         for f in definition.fields:
             if "relation" in f.metadata:
-                relation: Relation = f.metadata["relation"]
-                meta.relations[f.python_name] = relation
-                if relation.kind == "many_to_one" and relation.column not in foreign_keys:
-                    foreign_keys.append(relation.column)
-            elif "sql" in f.metadata:
-                meta.columns[f.python_name] = column_sql(f.metadata["sql"] or f.python_name)
-        meta.foreign_key_columns = tuple(foreign_keys)
-        REGISTRY[meta.name] = meta
-        cls.__entity__ = meta  # type: ignore[attr-defined]
+                declared.relations[f.python_name] = f.metadata["relation"].build(declared)
+            elif "read" in f.metadata:
+                enum_class = _enum_class(f)
+                if enum_class is not None:
+                    ENUM_FIELDS[(declared.name, f.python_name)] = enum_class
+                declared.values[f.python_name] = _value(f, enum_class)
+        register(declared)
+        TYPES[declared.name] = cls
+        cls.__entity__ = declared  # type: ignore[attr-defined]
         return cls
 
-    return register
+    return register_type
 
 
-def meta_of(cls: type[Any]) -> EntityMeta:
-    meta: EntityMeta = cls.__entity__
-    return meta
+def entity_of(cls: type[Any]) -> Entity:
+    declared: Entity = cls.__entity__
+    return declared
 
 
-def relation_sql(relation: Relation) -> str:
-    """The batch statement for one relationship; $1 is the array of keys."""
-    target = REGISTRY[relation.target]
-    order = relation.order_by or target.order_by
-    if relation.kind == "many_to_one":
-        return f"SELECT {target.select_list} FROM {target.table} t WHERE {target.id_sql} = ANY($1::int[])"
-    if relation.kind == "one_to_many":
-        return (
-            f"SELECT t.{relation.column} AS __parent, {target.select_list} FROM {target.table} t "
-            f"WHERE t.{relation.column} = ANY($1::int[]) ORDER BY {order}"
+class PlannedField(FieldExtension):
+    """The resolver is a plan function; the reference executor runs the plan it returns."""
+
+    async def resolve_async(
+        self, next_: Any, source: Any, info: strawberry.Info[Context, None], **kwargs: Any
+    ) -> Any:
+        plan = next_(source, info, **kwargs)
+        if inspect.isawaitable(plan):  # Strawberry wraps the plain function for async execution
+            plan = await plan
+        return await info.context.loaders.run_root(plan)
+
+
+def root_field(*, description: str, graphql_type: Any) -> Callable[[Callable[..., Any]], Any]:
+    """A root field whose function returns a plan (db.sqlbuild.One / Many / Page / Each / None)."""
+
+    def wrap(plan_function: Callable[..., Any]) -> Any:
+        return strawberry.field(
+            resolver=plan_function,
+            description=description,
+            graphql_type=graphql_type,
+            extensions=[PlannedField()],
+            metadata={"planned": True},
         )
-    return (
-        f"SELECT l.{relation.parent_column} AS __parent, {target.select_list} "
-        f"FROM {relation.link_table} l JOIN {target.table} t ON {target.id_sql} = l.{relation.target_column} "
-        f"WHERE l.{relation.parent_column} = ANY($1::int[]) ORDER BY {order}"
-    )
 
-
-@dataclass(frozen=True)
-class ListPlan:
-    """What a root resolver would select: rows of `meta` matching `where`, in order."""
-
-    meta: EntityMeta
-    where: str
-    args: list[Any]
-    order_by: str
-    limit: int | None
-
-
-class Planned(Exception):
-    """Raised by query helpers in planning mode, carrying the plan instead of results."""
-
-    def __init__(self, plan: Any) -> None:
-        super().__init__("planned")
-        self.plan = plan
-
-
-class Loaders:
-    """One DataLoader per relationship, created on first use within a request."""
-
-    def __init__(self, context: Context) -> None:
-        self._context = context
-        self._loaders: dict[Relation, DataLoader[int, Any]] = {}
-        self._by_id: dict[str, DataLoader[int, Any]] = {}
-
-    def _make(self, relation: Relation) -> DataLoader[int, Any]:
-        sql = relation_sql(relation)
-        target = REGISTRY[relation.target]
-        runner = self._context.db
-
-        async def load_many_to_one(keys: list[int]) -> list[Any]:
-            rows = await runner.fetch(sql, list(keys))
-            by_id = {row["__id"]: target.from_row(row) for row in rows}
-            return [by_id.get(key) for key in keys]
-
-        async def load_grouped(keys: list[int]) -> list[Any]:
-            rows = await runner.fetch(sql, list(keys))
-            grouped: dict[int, list[Any]] = defaultdict(list)
-            for row in rows:
-                grouped[row["__parent"]].append(target.from_row(row))
-            if relation.single:
-                return [grouped[key][0] if grouped.get(key) else None for key in keys]
-            return [grouped.get(key, []) for key in keys]
-
-        load = load_many_to_one if relation.kind == "many_to_one" else load_grouped
-        return DataLoader(load_fn=load)
-
-    async def load_entity(self, type_name: str, row_id: int) -> Any:
-        """One entity by row id; ids asked for in the same tick are fetched in one statement."""
-        loader = self._by_id.get(type_name)
-        if loader is None:
-            meta = REGISTRY[type_name]
-            sql = f"SELECT {meta.select_list} FROM {meta.table} t WHERE {meta.id_sql} = ANY($1::int[])"
-            runner = self._context.db
-
-            async def load(keys: list[int]) -> list[Any]:
-                rows = await runner.fetch(sql, list(keys))
-                by_id = {row["__id"]: meta.from_row(row) for row in rows}
-                return [by_id.get(key) for key in keys]
-
-            loader = self._by_id[type_name] = DataLoader(load_fn=load)
-        return await loader.load(row_id)
-
-    async def load(self, relation: Relation, parent: Entity) -> Any:
-        if relation.kind == "many_to_one":
-            key = parent.foreign_keys.get(relation.column)
-            if key is None:
-                return None
-        else:
-            key = parent.row_id
-        loader = self._loaders.get(relation)
-        if loader is None:
-            loader = self._loaders[relation] = self._make(relation)
-        return await loader.load(key)
-
-
-async def select_entities(
-    context: Context,
-    cls: type[T],
-    where: str = "",
-    *args: Any,
-    order_by: str | None = None,
-    limit: int | None = None,
-) -> list[T]:
-    """Root-field helper: rows of one entity type, filtered by a SQL `where` over `t`."""
-    meta = meta_of(cls)
-    if getattr(context, "planning", False):
-        # The operation compiler calls the resolver to learn its query, not to run it.
-        raise Planned(
-            ListPlan(
-                meta=meta,
-                where=where or "true",
-                args=list(args),
-                order_by=order_by or meta.order_by,
-                limit=limit,
-            )
-        )
-    sql = f"SELECT {meta.select_list} FROM {meta.table} t"
-    if where:
-        sql += f" WHERE {where}"
-    sql += f" ORDER BY {order_by or meta.order_by}"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    rows = await context.db.fetch(sql, *args)
-    return [meta.from_row(row) for row in rows]
-
-
-async def select_one(context: Context, cls: type[T], where: str, *args: Any) -> T | None:
-    found = await select_entities(context, cls, where, *args, limit=1)
-    return found[0] if found else None
+    return wrap

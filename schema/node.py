@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 
+from db.sqlbuild import ENTITIES, One, Rows
 from schema.errors import UserInputError
-from schema.meta import REGISTRY
-
-if TYPE_CHECKING:
-    from schema.context import Context
-
-
-def encode_global_id(type_name: str, key: str) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+from schema.expressions import param
 
 
 def decode_global_id(global_id: str) -> tuple[str, str]:
@@ -33,31 +26,17 @@ def decode_global_id(global_id: str) -> tuple[str, str]:
 class Node:
     @strawberry.field(description="Stable, opaque global ID (built from the natural key, e.g. the slug).")
     def id(self) -> strawberry.ID:
-        type_name: str = self.__strawberry_definition__.name  # type: ignore[attr-defined]
-        return strawberry.ID(encode_global_id(type_name, getattr(self, "key")))  # noqa: B009
+        # Built in SQL (db.sqlbuild.global_id) and carried by the row.
+        global_id: str = self._gid  # type: ignore[attr-defined]
+        return strawberry.ID(global_id)
 
 
-def _node_meta(type_name: str) -> Any:
-    meta = REGISTRY.get(type_name)
-    if meta is None or not issubclass(meta.cls, Node):
+def node_plan(global_id: str) -> One | None:
+    """The entity a global ID names; None for a well-formed ID of no known type."""
+    type_name, key = decode_global_id(global_id)
+    entity = ENTITIES.get(type_name)
+    if entity is None or entity.key is None:
         return None
-    return meta
-
-
-async def load_nodes(context: Context, ids: list[str]) -> list[Node | None]:
-    """One statement per type among the IDs; results in the order of `ids`."""
-    decoded = [decode_global_id(i) for i in ids]
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for type_name, key in decoded:
-        if _node_meta(type_name) is not None:
-            wanted[type_name].add(key)
-    found: dict[tuple[str, str], Any] = {}
-    for type_name, keys in wanted.items():
-        meta = _node_meta(type_name)
-        rows = await context.db.fetch(
-            f"SELECT {meta.select_list} FROM {meta.table} t WHERE ({meta.key_sql})::text = ANY($1::text[])",
-            sorted(keys),
-        )
-        for row in rows:
-            found[(type_name, row["__key"])] = meta.from_row(row)
-    return [found.get(pair) for pair in decoded]
+    row = entity.alias()
+    natural_key: Any = entity.key(row)
+    return One(type_name, Rows(row=row, source=row, where=[natural_key == param(key)]))

@@ -3,44 +3,59 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 import strawberry
+from sqlalchemy import FromClause, Integer, Text, cast, column, func, select
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import Rows, constant
+from schema.meta import column as value_column
+from schema.meta import entity, related
 
 
+def _latest() -> FromClause:
+    release = tables.data_releases
+    return select(release).order_by(release.c.id.desc()).limit(1).subquery("latest_release")
+
+
+def _counts_of_release(release: FromClause) -> Rows:
+    counts = (
+        func.jsonb_each_text(release.c.counts)
+        .table_valued(column("key", Text), column("value", Text), with_ordinality="position")
+        .render_derived(name="release_counts")
+    )
+    return Rows(row=counts, source=counts, order_by=[counts.c.position])
+
+
+def _utc_timestamp(row: FromClause) -> object:
+    # ISO 8601 text, formatted once here for both executors.
+    return func.to_char(
+        row.c.loaded_at.op("AT TIME ZONE")(constant("UTC")), constant('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+    )
+
+
+@entity(
+    source=lambda: (
+        func.jsonb_each_text(cast(constant("{}"), tables.data_releases.c.counts.type))
+        .table_valued(column("key", Text), column("value", Text), with_ordinality="position")
+        .render_derived()
+    ),
+    order_by=lambda t: [t.c.position],
+    id_column="position",
+)
 @strawberry.type(description="How many rows of one kind the release holds.")
 class EntityCount:
-    entity: str = strawberry.field(description="Kind of entity, e.g. `trials`.")
-    count: int = strawberry.field(description="Number of rows.")
+    entity: str = value_column("key", description="Kind of entity, e.g. `trials`.")
+    count: int = value_column(lambda t: cast(t.c.value, Integer), description="Number of rows.")
 
 
+@entity(source=_latest, order_by=lambda t: [t.c.id])
 @strawberry.type(description="A load of the curated seed files into the database.")
 class DataRelease:
-    version: str = strawberry.field(description="Version of the curated data, e.g. `2026.11.0`.")
-    loaded_at: datetime.datetime = strawberry.field(description="When the release was loaded.")
-    checksum: str = strawberry.field(description="SHA-256 over all seed files (path and content).")
-    file_count: int = strawberry.field(description="Number of seed files.")
-    counts: list[EntityCount] = strawberry.field(description="Rows per entity kind.")
-
-
-async def latest_release(context: Context) -> DataRelease | None:
-    row = await context.db.fetchrow(
-        """
-        SELECT version, loaded_at, checksum, file_count, counts::text AS counts
-        FROM data_releases
-        ORDER BY id DESC
-        LIMIT 1
-        """
-    )
-    if row is None:
-        return None
-    counts = json.loads(row["counts"])
-    return DataRelease(
-        version=row["version"],
-        loaded_at=row["loaded_at"],
-        checksum=row["checksum"],
-        file_count=row["file_count"],
-        counts=[EntityCount(entity=k, count=v) for k, v in counts.items()],
+    version: str = value_column(description="Version of the curated data, e.g. `2026.11.0`.")
+    loaded_at: datetime.datetime = value_column(_utc_timestamp, description="When the release was loaded.")  # type: ignore[arg-type]
+    checksum: str = value_column(description="SHA-256 over all seed files (path and content).")
+    file_count: int = value_column(description="Number of seed files.")
+    counts: list[EntityCount] = related(
+        "EntityCount", _counts_of_release, ("counts",), description="Rows per entity kind."
     )

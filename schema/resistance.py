@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import ColumnElement, FromClause, func, select
+from sqlalchemy.dialects.postgresql import array
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import One, Page, Rows
 from schema.enums import BiomarkerMarkerKind, EffectDirection, EvidenceLevel, ResistanceCategory
-from schema.meta import Entity, column, entity, many_to_many, many_to_one, one_to_many, select_one
+from schema.expressions import agents_named, any_of, contains, lower, param, stored, target_named
+from schema.meta import column, entity, entity_of, many_to_many, many_to_one, one_to_many, root_field
 from schema.node import Node
-from schema.pagination import (
-    After,
-    Before,
-    Connection,
-    First,
-    Last,
-    OrderDirection,
-    Where,
-    order_sql,
-    paginate,
-)
+from schema.pagination import After, Before, Connection, First, Last, OrderDirection, ordered, page
 from schema.sources import Source, sources_field
-from schema.sql import agent_named, enum_values, target_named
 
 if TYPE_CHECKING:
     from schema.agents import Agent
@@ -30,16 +23,23 @@ if TYPE_CHECKING:
 _AGENTS = strawberry.lazy("schema.agents")
 
 
-@entity(table="resistance_biomarkers", order_by="t.mechanism_id, t.position")
+def _strategy_name(row: FromClause) -> ColumnElement[Any]:
+    agent = tables.agents.alias()
+    return func.coalesce(
+        row.c.strategy, select(agent.c.name).where(agent.c.id == row.c.agent_id).scalar_subquery()
+    )
+
+
+@entity(source=tables.resistance_biomarkers, order_by=lambda t: [t.c.mechanism_id, t.c.position])
 @strawberry.type(description="A biomarker that indicates a resistance mechanism.")
-class ResistanceBiomarker(Entity):
+class ResistanceBiomarker:
     name: str = column(description="Biomarker name, e.g. p95HER2 or PIK3CA mutation.")
     kind: BiomarkerMarkerKind = column(description="Kind of biomarker.")
 
 
-@entity(table="resistance_effects", order_by="t.mechanism_id, t.position")
+@entity(source=tables.resistance_effects, order_by=lambda t: [t.c.mechanism_id, t.c.position])
 @strawberry.type(description="How one resistance mechanism affects one agent, with the strength of evidence.")
-class ResistanceEffect(Entity):
+class ResistanceEffect:
     direction: EffectDirection = column(description="Direction of the effect on the agent's activity.")
     evidence: EvidenceLevel = column(description="Strength of the evidence.")
     note: str | None = column(description="Details of the evidence.")
@@ -51,14 +51,14 @@ class ResistanceEffect(Entity):
     sources: list[Source] = sources_field("resistance_effect_id")
 
 
-@entity(table="resistance_overcoming", order_by="t.mechanism_id, t.position")
+@entity(source=tables.resistance_overcoming, order_by=lambda t: [t.c.mechanism_id, t.c.position])
 @strawberry.type(description="An agent or strategy reported to overcome a resistance mechanism.")
-class OvercomingStrategy(Entity):
+class OvercomingStrategy:
     strategy: str | None = column(description="A strategy or non-curated drug, when not a curated agent.")
     evidence: EvidenceLevel = column(description="Strength of the evidence.")
     note: str | None = column(description="Details of the evidence.")
     display_name: str = column(
-        "COALESCE(t.strategy, (SELECT a.name FROM agents a WHERE a.id = t.agent_id))",
+        _strategy_name,
         description="The agent's name or the strategy.",
     )
 
@@ -71,9 +71,9 @@ class OvercomingStrategy(Entity):
     sources: list[Source] = sources_field("resistance_overcoming_id")
 
 
-@entity(table="resistance_mechanisms", order_by="t.name", key_sql="t.slug")
+@entity(source=tables.resistance_mechanisms, order_by=lambda t: [t.c.name], key=lambda t: t.c.slug)
 @strawberry.type(description="A mechanism by which tumours resist therapy.")
-class ResistanceMechanism(Entity, Node):
+class ResistanceMechanism(Node):
     slug: str = column(description="Stable key, e.g. `p95her2-truncation`.")
     name: str = column(description="Name of the mechanism.")
     category: ResistanceCategory = column(description="Biological category.")
@@ -83,27 +83,27 @@ class ResistanceMechanism(Entity, Node):
     biomarkers: list[ResistanceBiomarker] = one_to_many(
         "ResistanceBiomarker",
         "mechanism_id",
-        order_by="t.position",
+        order_by=lambda t: [t.c.position],
         description="Biomarkers of the mechanism.",
     )
     effects: list[ResistanceEffect] = one_to_many(
         "ResistanceEffect",
         "mechanism_id",
-        order_by="t.position",
+        order_by=lambda t: [t.c.position],
         description="Agents affected, with direction and evidence.",
     )
     affected_agents: list[Annotated[Agent, _AGENTS]] = many_to_many(
         "Agent",
-        "resistance_effects",
+        tables.resistance_effects,
         "mechanism_id",
         "agent_id",
-        order_by="t.name",
+        order_by=lambda t: [t.c.name],
         description="Agents affected by the mechanism.",
     )
     overcoming: list[OvercomingStrategy] = one_to_many(
         "OvercomingStrategy",
         "mechanism_id",
-        order_by="t.position",
+        order_by=lambda t: [t.c.position],
         description="Agents or strategies reported to overcome it.",
     )
     sources: list[Source] = sources_field("resistance_mechanism_id")
@@ -123,20 +123,58 @@ class ResistanceFilter:
     )
 
 
+def _mechanisms_affecting(agent_ids: Any) -> Any:
+    effect = tables.resistance_effects.alias()
+    return select(effect.c.mechanism_id).where(effect.c.agent_id.in_(agent_ids))
+
+
+def _agents_with_target(name: str) -> Any:
+    link, target = tables.agent_targets.alias(), tables.targets.alias()
+    return (
+        select(link.c.agent_id)
+        .select_from(link.join(target, target.c.id == link.c.target_id))
+        .where(target_named(target, param(name)))
+    )
+
+
+def _mechanisms_with_biomarker(fragment: str) -> Any:
+    biomarker = tables.resistance_biomarkers.alias()
+    return select(biomarker.c.mechanism_id).where(contains(array([biomarker.c.name]), fragment))
+
+
+def resistance_where(row: FromClause, f: ResistanceFilter | None) -> list[ColumnElement[bool]]:
+    if f is None:
+        return []
+    conditions: list[ColumnElement[bool]] = []
+    if f.categories is not None:
+        conditions.append(any_of(row.c.category, stored(f.categories) or []))
+    if f.agent is not None:
+        conditions.append(row.c.id.in_(_mechanisms_affecting(agents_named(param(f.agent)))))
+    if f.biomarker is not None:
+        conditions.append(row.c.id.in_(_mechanisms_with_biomarker(f.biomarker)))
+    if f.target is not None:
+        conditions.append(row.c.id.in_(_mechanisms_affecting(_agents_with_target(f.target))))
+    return conditions
+
+
 @strawberry.type
 class ResistanceQueries:
-    @strawberry.field(description="A resistance mechanism by slug, e.g. `p95her2-truncation`.")
-    async def resistance_mechanism(
-        self,
-        info: strawberry.Info[Context, None],
-        slug: Annotated[str, strawberry.argument(description="Stable key of the mechanism.")],
-    ) -> ResistanceMechanism | None:
-        return await select_one(info.context, ResistanceMechanism, "t.slug = lower($1)", slug)
+    @root_field(
+        description="A resistance mechanism by slug, e.g. `p95her2-truncation`.",
+        graphql_type=ResistanceMechanism | None,
+    )
+    def resistance_mechanism(
+        self, slug: Annotated[str, strawberry.argument(description="Stable key of the mechanism.")]
+    ) -> One:
+        rows = entity_of(ResistanceMechanism).all_rows()
+        match = rows.row.c.slug == lower(param(slug))
+        return One("ResistanceMechanism", Rows(rows.row, rows.source, [match], rows.order_by))
 
-    @strawberry.field(description="Resistance mechanisms, filtered, by name.")
-    async def resistance_mechanisms(
+    @root_field(
+        description="Resistance mechanisms, filtered, by name.", graphql_type=Connection[ResistanceMechanism]
+    )
+    def resistance_mechanisms(
         self,
-        info: strawberry.Info[Context, None],
         filter: Annotated[
             ResistanceFilter | None, strawberry.argument(description="Conditions to meet.")
         ] = None,
@@ -147,29 +185,7 @@ class ResistanceQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[ResistanceMechanism]:
-        where = Where()
-        if filter is not None:
-            if filter.categories is not None:
-                where.add("t.category = ANY({}::text[])", enum_values(filter.categories))
-            if filter.agent is not None:
-                where.add(
-                    "t.id IN (SELECT e.mechanism_id FROM resistance_effects e JOIN agents a ON a.id = e.agent_id "
-                    f"WHERE {agent_named('a', '{}')})",
-                    filter.agent,
-                )
-            if filter.biomarker is not None:
-                where.add(
-                    "t.id IN (SELECT b.mechanism_id FROM resistance_biomarkers b WHERE b.name ILIKE '%' || {} || '%')",
-                    filter.biomarker,
-                )
-            if filter.target is not None:
-                where.add(
-                    "t.id IN (SELECT e.mechanism_id FROM resistance_effects e JOIN agent_targets x ON x.agent_id = e.agent_id "
-                    f"JOIN targets g ON g.id = x.target_id WHERE {target_named('g', '{}')})",
-                    filter.target,
-                )
-        return await paginate(
-            info.context, ResistanceMechanism, where, order_sql("lower(t.name)", direction),
-            first=first, after=after, last=last, before=before,
-        )  # fmt: skip
+    ) -> Page:
+        row = tables.resistance_mechanisms.alias()
+        rows = Rows(row, row, resistance_where(row, filter), [ordered(func.lower(row.c.name), direction)])
+        return page(entity_of(ResistanceMechanism), rows, first=first, after=after, last=last, before=before)

@@ -6,16 +6,17 @@ from typing import Annotated
 
 import strawberry
 
+from db.sqlbuild import Each, One
 from schema.agents import AgentQueries
 from schema.approvals import ApprovalQueries
-from schema.context import Context
 from schema.efficacy import EfficacyQueries
 from schema.errors import UserInputError
 from schema.facets import FacetQueries
 from schema.indications import IndicationQueries
-from schema.node import Node, load_nodes
+from schema.meta import entity_of, root_field
+from schema.node import Node, node_plan
 from schema.pagination import MAX_PAGE_SIZE
-from schema.release import DataRelease, latest_release
+from schema.release import DataRelease
 from schema.resistance import ResistanceQueries
 from schema.safety import SafetyQueries
 from schema.search import SearchQueries
@@ -38,28 +39,29 @@ class Query(
     EfficacyQueries,
     FacetQueries,
 ):
-    @strawberry.field(description="Any entity by its global ID.")
-    async def node(
-        self,
-        info: strawberry.Info[Context, None],
-        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID from an `id` field.")],
-    ) -> Node | None:
-        return (await load_nodes(info.context, [id]))[0]
+    @root_field(description="Any entity by its global ID.", graphql_type=Node | None)
+    def node(
+        self, id: Annotated[strawberry.ID, strawberry.argument(description="A global ID from an `id` field.")]
+    ) -> One | None:
+        return node_plan(id)
 
-    @strawberry.field(description="Entities by global ID, in the same order (null for unknown IDs).")
-    async def nodes(
+    @root_field(
+        description="Entities by global ID, in the same order (null for unknown IDs).",
+        graphql_type=list[Node | None],
+    )
+    def nodes(
         self,
-        info: strawberry.Info[Context, None],
         ids: Annotated[
             list[strawberry.ID], strawberry.argument(description=f"At most {MAX_PAGE_SIZE} global IDs.")
         ],
-    ) -> list[Node | None]:
+    ) -> Each:
         if len(ids) > MAX_PAGE_SIZE:
             raise UserInputError(f"At most {MAX_PAGE_SIZE} IDs per request.")
-        return await load_nodes(info.context, list(ids))
+        return Each(tuple(node_plan(i) for i in ids))
 
-    @strawberry.field(
-        description="The data release the database holds (version, load time, checksum, counts)."
+    @root_field(
+        description="The data release the database holds (version, load time, checksum, counts).",
+        graphql_type=DataRelease | None,
     )
-    async def data_release(self, info: strawberry.Info[Context, None]) -> DataRelease | None:
-        return await latest_release(info.context)
+    def data_release(self) -> One:
+        return One("DataRelease", entity_of(DataRelease).all_rows())

@@ -5,24 +5,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import ColumnElement
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import Page, Rows
 from schema.enums import Regulator, SafetyEvent, SafetyWarningKind
-from schema.meta import Entity, column, entity, many_to_one
+from schema.expressions import agents_named, any_of, param, partial_date, stored
+from schema.meta import column, entity, entity_of, many_to_one, root_field
 from schema.node import Node
-from schema.pagination import After, Before, Connection, First, Last, Where, paginate
+from schema.pagination import After, Before, Connection, First, Last, page
 from schema.sources import Source, sources_field
-from schema.sql import agent_named, enum_values, partial_date
 
 if TYPE_CHECKING:
     from schema.agents import Agent
 
 
-@entity(table="safety_warnings", order_by="t.agent_id, t.slug", key_sql="t.slug")
+@entity(source=tables.safety_warnings, order_by=lambda t: [t.c.agent_id, t.c.slug], key=lambda t: t.c.slug)
 @strawberry.type(
     description="A safety warning on an agent's label, e.g. a boxed warning for cytokine release syndrome."
 )
-class SafetyWarning(Entity, Node):
+class SafetyWarning(Node):
     slug: str = column(description="Stable key, e.g. `fda-kymriah-boxed-crs`.")
     regulator: Regulator = column(description="The regulator whose label carries the warning.")
     kind: SafetyWarningKind = column(description="Boxed warning, warning or REMS.")
@@ -42,10 +44,12 @@ class SafetyWarning(Entity, Node):
 
 @strawberry.type
 class SafetyQueries:
-    @strawberry.field(description="Label safety warnings, optionally of one agent or about given events.")
-    async def safety_warnings(
+    @root_field(
+        description="Label safety warnings, optionally of one agent or about given events.",
+        graphql_type=Connection[SafetyWarning],
+    )
+    def safety_warnings(
         self,
-        info: strawberry.Info[Context, None],
         agent: Annotated[
             str | None, strawberry.argument(description="Only warnings of this agent (any name).")
         ] = None,
@@ -59,15 +63,14 @@ class SafetyQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[SafetyWarning]:
-        where = Where()
+    ) -> Page:
+        row = tables.safety_warnings.alias()
+        where: list[ColumnElement[bool]] = []
         if agent is not None:
-            where.add(f"t.agent_id IN (SELECT a.id FROM agents a WHERE {agent_named('a', '{}')})", agent)
+            where.append(row.c.agent_id.in_(agents_named(param(agent))))
         if events is not None:
-            where.add("t.event = ANY({}::text[])", enum_values(events))
+            where.append(any_of(row.c.event, stored(events) or []))
         if kinds is not None:
-            where.add("t.kind = ANY({}::text[])", enum_values(kinds))
-        return await paginate(
-            info.context, SafetyWarning, where, "t.agent_id, t.slug",
-            first=first, after=after, last=last, before=before,
-        )  # fmt: skip
+            where.append(any_of(row.c.kind, stored(kinds) or []))
+        rows = Rows(row, row, where, [row.c.agent_id, row.c.slug])
+        return page(entity_of(SafetyWarning), rows, first=first, after=after, last=last, before=before)

@@ -1,6 +1,9 @@
-"""The executable schema, built once at import."""
+"""The executable schema: Strawberry types, limits and the query engine, built once per process."""
 
 from __future__ import annotations
+
+import datetime
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -8,53 +11,60 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.compiler import CompiledExecution
-from schema.limits import Limits, limit_extensions
+from config.limits import Limits
+from schema.engine import Engine, PlannedExecution
+from schema.errors import CLIENT_CODES, error_code
+from schema.limits import limit_extensions
 from schema.root import Query
 
 
+def _serialize_datetime(value: Any) -> str:
+    # Timestamps are formatted once, in SQL (schema.release); objects are formatted alike.
+    return value if isinstance(value, str) else value.isoformat()
+
+
+DATETIME = strawberry.scalar(
+    name="DateTime",
+    description="Date with time (isoformat)",
+    serialize=_serialize_datetime,
+    parse_value=datetime.datetime.fromisoformat,
+)
+
+
 class TherapySchema(strawberry.Schema):
+    engine: Engine
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Log only unexpected errors; client mistakes are answered, not logged as faults."""
-        from api.errors import error_code
-
         unexpected = [e for e in errors if error_code(e) not in CLIENT_CODES]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
 
-CLIENT_CODES = frozenset(
-    {
-        "BAD_USER_INPUT",
-        "NOT_FOUND",
-        "BAD_REQUEST",
-        "GRAPHQL_VALIDATION_FAILED",
-        "GRAPHQL_PARSE_FAILED",
-        "QUERY_TOO_COMPLEX",
-    }
-)
+def build_schema(limits: Limits | None = None, max_batch: int = 10, compiler: bool = True) -> TherapySchema:
+    """The schema with its limits; build it once per process (the caches belong to it).
 
-
-def build_schema(
-    limits: Limits | None = None, max_batch: int = 10, compiler: bool = True
-) -> strawberry.Schema:
-    """The schema with its limits; build it once per process (the caches depend on it).
-
-    With `compiler`, operations are compiled to one SQL statement per root field where
-    possible (schema.compiler); without it every field resolves normally.
+    With `compiler` (the default) an operation runs as one SQL statement (schema.engine);
+    without it Strawberry resolves every field through the reference executor.
     """
-    return TherapySchema(
+    engine = Engine()
+    built = TherapySchema(
         query=Query,
         extensions=[
             lambda: ParserCache(maxsize=1024),
             *limit_extensions(limits or Limits()),
             lambda: ValidationCache(maxsize=1024),
-            *([CompiledExecution] if compiler else []),
+            *([lambda: PlannedExecution(engine)] if compiler else []),
         ],
-        config=StrawberryConfig(batching_config={"max_operations": max_batch}),
+        config=StrawberryConfig(
+            batching_config={"max_operations": max_batch}, scalar_map={datetime.datetime: DATETIME}
+        ),
     )
+    engine.schema = built
+    built.engine = engine
+    return built
 
 
 schema = build_schema(compiler=False)

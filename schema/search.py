@@ -3,17 +3,37 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Float,
+    FromClause,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import distinct_on
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import Many, Rows, constant, global_id
 from schema.errors import UserInputError
-from schema.node import Node, encode_global_id
+from schema.expressions import lower, param, stored
+from schema.meta import column as value_column
+from schema.meta import entity, polymorphic, related, root_field
+from schema.node import Node
 from schema.pagination import MAX_PAGE_SIZE
-from schema.sql import enum_values
 
 # Search-document type -> GraphQL type name.
 TYPE_NAMES = {
@@ -24,6 +44,37 @@ TYPE_NAMES = {
     "RESISTANCE_MECHANISM": "ResistanceMechanism",
 }
 MAX_QUERY_LENGTH = 200
+SQL = Path(__file__).parent / "sql"
+HIT_COLUMNS = (
+    column("type", Text),
+    column("id", Integer),
+    column("key", Text),
+    column("label", Text),
+    column("field", Text),
+    column("text", Text),
+    column("score", Float),
+    column("rank", Integer),
+)
+PARAMETERS: dict[str, Any] = {
+    "query": Text,
+    "prefix": Text,
+    "types": ARRAY(Text),
+    "min_score": Float,
+    "first": Integer,
+}
+
+
+def _statement(file_name: str) -> Any:
+    """A readable .sql file as a typed SQLAlchemy statement."""
+    sql = (SQL / file_name).read_text()
+    binds: list[Any] = [
+        bindparam(name, type_=sql_type) for name, sql_type in PARAMETERS.items() if f":{name}" in sql
+    ]
+    return text(sql).bindparams(*binds).columns(*HIT_COLUMNS)
+
+
+SEARCH = _statement("search.sql")
+SUGGEST = _statement("suggest.sql")
 
 
 @strawberry.enum(description="Kinds of entity that search covers.")
@@ -39,111 +90,100 @@ class SearchType(Enum):
     )
 
 
+def _hit_global_id(row: FromClause) -> ColumnElement[Any]:
+    return case(*[(row.c.type == constant(t), global_id(name, row.c.key)) for t, name in TYPE_NAMES.items()])
+
+
+def _hit_template() -> FromClause:
+    """Typed columns of a hit (the search statement with no parameters bound)."""
+    template: FromClause = SEARCH.subquery()
+    return template
+
+
+@entity(source=_hit_template, order_by=lambda t: [t.c.rank])
 @strawberry.type(description="One search result.")
 class SearchHit:
-    type: SearchType = strawberry.field(description="Kind of entity found.")
-    id: strawberry.ID = strawberry.field(description="Global ID of the entity (use with `node(id:)`).")
-    label: str = strawberry.field(description="Display name of the entity.")
-    score: float = strawberry.field(description="Relevance from 0 to 1; higher is better.")
-    matched_field: str = strawberry.field(description="Which field matched, e.g. `brandName` or `nctId`.")
-    matched_text: str = strawberry.field(description="The text of that field.")
-    entity_key: strawberry.Private[tuple[str, int]]
+    type: SearchType = value_column(description="Kind of entity found.")
+    id: strawberry.ID = value_column(
+        _hit_global_id, description="Global ID of the entity (use with `node(id:)`)."
+    )
+    label: str = value_column(description="Display name of the entity.")
+    score: float = value_column(description="Relevance from 0 to 1; higher is better.")
+    matched_field: str = value_column(
+        "field", description="Which field matched, e.g. `brandName` or `nctId`."
+    )
+    matched_text: str = value_column("text", description="The text of that field.")
+    node: Node | None = polymorphic("type", "id", TYPE_NAMES, description="The entity itself.")
 
-    @strawberry.field(description="The entity itself.")
-    async def node(self, info: strawberry.Info[Context, None]) -> Node | None:
-        node: Node | None = await info.context.loaders.load_entity(*self.entity_key)
-        return node
+
+def _hits_of_identifier(asked: FromClause) -> Rows:
+    document = tables.search_documents.alias()
+    identifier = asked.c.identifier
+    matches = (
+        select(
+            document.c.type, document.c.id, document.c.key, document.c.label, document.c.field, document.c.text,
+            cast(literal(1.0), Float).label("score"),
+            func.row_number().over(order_by=[document.c.type, document.c.id]).label("rank"),
+        )
+        .ext(distinct_on(document.c.type, document.c.id))
+        .where(
+            document.c.field.not_in(["title", "description", "mechanism", "disease"]),
+            (lower(document.c.text) == lower(identifier)) | (lower(document.c.key) == lower(identifier)),
+        )
+        .order_by(document.c.type, document.c.id, document.c.field, document.c.text)
+        .correlate(asked)
+        .lateral("hit")
+    )  # fmt: skip
+    return Rows(row=matches, source=matches, order_by=[matches.c.type, matches.c.id])
 
 
+def _asked(identifiers: list[str]) -> FromClause:
+    return (
+        func.unnest(param(identifiers, ARRAY(Text)))
+        .table_valued(column("identifier", Text), with_ordinality="position")
+        .render_derived(name="asked")
+    )
+
+
+@entity(source=lambda: _asked([]), order_by=lambda t: [t.c.position], id_column="position")
 @strawberry.type(description="The entity an identifier resolved to.")
 class LookupResult:
-    identifier: str = strawberry.field(description="The identifier as asked.")
-    hits: list[SearchHit] = strawberry.field(description="Entities carrying exactly this identifier or name.")
-
-
-def _compact(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", text.lower())
-
-
-SEARCH_SQL = """
-    WITH q AS (
-        SELECT lower($1::text) AS raw,
-               regexp_replace(lower($1::text), '[^a-z0-9]+', '', 'g') AS compact,
-               websearch_to_tsquery('english', $1::text) AS ts
-    ),
-    scored AS (
-        SELECT d.type, d.id, d.key, d.label, d.field, d.text,
-               d.weight * GREATEST(
-                   CASE WHEN lower(d.text) = q.raw
-                          OR regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g') = q.compact THEN 1.0
-                        WHEN length(q.compact) >= 3
-                         AND regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g') LIKE q.compact || '%' THEN 0.9
-                        ELSE 0 END,
-                   similarity(lower(d.text), q.raw),
-                   -- one or two typos in a short name: 1 - edit distance / length
-                   CASE WHEN length(d.text) <= 60 AND length(q.compact) >= 4 THEN 0.95 * (1 - levenshtein(
-                            regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g'), q.compact)::float
-                        / greatest(length(regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g')), length(q.compact)))
-                        ELSE 0 END,
-                   similarity(regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g'), q.compact),
-                   0.8 * word_similarity(q.raw, lower(d.text)),
-                   CASE WHEN to_tsvector('english', d.text) @@ q.ts
-                        THEN 0.5 + 0.4 * ts_rank(to_tsvector('english', d.text), q.ts) ELSE 0 END
-               ) AS score
-        FROM search_documents d, q
-        WHERE ($2::text[] IS NULL OR d.type = ANY($2::text[]))
-    ),
-    best AS (
-        SELECT DISTINCT ON (type, id) * FROM scored
-        WHERE score >= $3
-        ORDER BY type, id, score DESC, length(text)
+    identifier: str = value_column(description="The identifier as asked.")
+    hits: list[SearchHit] = related(
+        "SearchHit",
+        _hits_of_identifier,
+        ("identifier",),
+        description="Entities carrying exactly this identifier or name.",
     )
-    SELECT * FROM best ORDER BY score DESC, length(label), label LIMIT $4
-"""
-
-SUGGEST_SQL = """
-    SELECT DISTINCT ON (d.type, d.id) d.type, d.id, d.key, d.label, d.field, d.text,
-           CASE WHEN lower(d.text) LIKE lower($1) || '%' THEN 1.0 ELSE 0.8 END AS score
-    FROM search_documents d
-    WHERE d.field NOT IN ('title', 'description', 'mechanism')
-      AND ($2::text[] IS NULL OR d.type = ANY($2::text[]))
-      AND (lower(d.text) LIKE lower($1) || '%' OR lower(d.text) LIKE '% ' || lower($1) || '%'
-           OR regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g')
-              LIKE regexp_replace(lower($1), '[^a-z0-9]+', '', 'g') || '%')
-    ORDER BY d.type, d.id, score DESC, length(d.text)
-"""
-
-LOOKUP_SQL = """
-    SELECT q.identifier, d.type, d.id, d.key, d.label, d.field, d.text
-    FROM unnest($1::text[]) AS q (identifier)
-    JOIN search_documents d
-      ON d.field NOT IN ('title', 'description', 'mechanism', 'disease')
-     AND (lower(d.text) = lower(q.identifier) OR lower(d.key) = lower(q.identifier))
-    ORDER BY q.identifier, d.type, d.id
-"""
 
 
-def _hit(row: Any, score: float) -> SearchHit:
-    return SearchHit(
-        type=SearchType(row["type"]),
-        id=strawberry.ID(encode_global_id(TYPE_NAMES[row["type"]], row["key"])),
-        label=row["label"],
-        score=round(score, 4),
-        matched_field=row["field"],
-        matched_text=row["text"],
-        entity_key=(TYPE_NAMES[row["type"]], row["id"]),
-    )
+def _compact(query: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", query.lower())
+
+
+def _check_query(query: str, first: int) -> None:
+    if not _compact(query):
+        raise UserInputError("The search text needs at least one letter or digit.")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise UserInputError(f"The search text is longer than {MAX_QUERY_LENGTH} characters.")
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise UserInputError(f"`first` must be between 1 and {MAX_PAGE_SIZE}; got {first}.")
+
+
+def _hits(statement: Any, **values: Any) -> Many:
+    hits = statement.bindparams(**values).subquery()
+    return Many("SearchHit", Rows(row=hits, source=hits, order_by=[hits.c.rank]))
 
 
 @strawberry.type
 class SearchQueries:
-    @strawberry.field(
+    @root_field(
         description="Ranked search across agents, trials, indications, targets and resistance mechanisms. "
-        "Tolerates typos (`trastuzamab`), partial names (`destiny breast 03`) and ID prefixes (`NCT0352`)."
+        "Tolerates typos (`trastuzamab`), partial names (`destiny breast 03`) and ID prefixes (`NCT0352`).",
+        graphql_type=list[SearchHit],
     )
-    async def search(
+    def search(
         self,
-        info: strawberry.Info[Context, None],
         query: Annotated[str, strawberry.argument(description="What to look for.")],
         types: Annotated[
             list[SearchType] | None, strawberry.argument(description="Only these kinds.")
@@ -154,17 +194,16 @@ class SearchQueries:
         min_score: Annotated[
             float, strawberry.argument(description="Drop hits scoring below this (0 to 1).")
         ] = 0.3,
-    ) -> list[SearchHit]:
+    ) -> Many:
         _check_query(query, first)
-        rows = await info.context.db.fetch(SEARCH_SQL, query.strip(), enum_values(types), min_score, first)
-        return [_hit(row, float(row["score"])) for row in rows]
+        return _hits(SEARCH, query=query.strip(), types=stored(types), min_score=min_score, first=first)
 
-    @strawberry.field(
-        description="Typeahead: entities whose name, code or ID starts with `prefix`, in one short query."
+    @root_field(
+        description="Typeahead: entities whose name, code or ID starts with `prefix`, in one short query.",
+        graphql_type=list[SearchHit],
     )
-    async def suggest(
+    def suggest(
         self,
-        info: strawberry.Info[Context, None],
         prefix: Annotated[str, strawberry.argument(description="What the user has typed so far.")],
         types: Annotated[
             list[SearchType] | None, strawberry.argument(description="Only these kinds.")
@@ -172,36 +211,22 @@ class SearchQueries:
         first: Annotated[
             int, strawberry.argument(description=f"Suggestions to return (at most {MAX_PAGE_SIZE}).")
         ] = 8,
-    ) -> list[SearchHit]:
+    ) -> Many:
         _check_query(prefix, first)
-        rows = await info.context.db.fetch(SUGGEST_SQL, prefix.strip(), enum_values(types))
-        ordered = sorted(rows, key=lambda r: (-float(r["score"]), len(r["label"]), r["label"]))
-        return [_hit(row, float(row["score"])) for row in ordered[:first]]
+        return _hits(SUGGEST, prefix=prefix.strip(), types=stored(types), first=first)
 
-    @strawberry.field(
+    @root_field(
         description="Resolve identifiers of any kind (NCT IDs, agent names, brand or code names, ChEMBL/NCIt/"
-        "DrugBank IDs, gene symbols, HGNC/UniProt IDs, ontology IDs) to entities, exactly and case-insensitively."
+        "DrugBank IDs, gene symbols, HGNC/UniProt IDs, ontology IDs) to entities, exactly and case-insensitively.",
+        graphql_type=list[LookupResult],
     )
-    async def lookup(
+    def lookup(
         self,
-        info: strawberry.Info[Context, None],
         identifiers: Annotated[
             list[str], strawberry.argument(description=f"At most {MAX_PAGE_SIZE} identifiers.")
         ],
-    ) -> list[LookupResult]:
+    ) -> Many:
         if len(identifiers) > MAX_PAGE_SIZE:
             raise UserInputError(f"At most {MAX_PAGE_SIZE} identifiers per request.")
-        rows = await info.context.db.fetch(LOOKUP_SQL, identifiers)
-        hits: dict[str, dict[tuple[str, int], SearchHit]] = defaultdict(dict)
-        for row in rows:
-            hits[row["identifier"]].setdefault((row["type"], row["id"]), _hit(row, 1.0))
-        return [LookupResult(identifier=i, hits=list(hits[i].values())) for i in identifiers]
-
-
-def _check_query(text: str, first: int) -> None:
-    if not _compact(text):
-        raise UserInputError("The search text needs at least one letter or digit.")
-    if len(text) > MAX_QUERY_LENGTH:
-        raise UserInputError(f"The search text is longer than {MAX_QUERY_LENGTH} characters.")
-    if not 1 <= first <= MAX_PAGE_SIZE:
-        raise UserInputError(f"`first` must be between 1 and {MAX_PAGE_SIZE}; got {first}.")
+        asked = _asked(identifiers)
+        return Many("LookupResult", Rows(row=asked, source=asked, order_by=[asked.c.position]))

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import ColumnElement, FromClause, or_
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import One, Page, Rows
 from schema.enums import SourceKind
-from schema.meta import Entity, column, entity, many_to_many, select_one
+from schema.expressions import any_of, lower, param, stored, upper
+from schema.meta import column, entity, entity_of, many_to_many, root_field
 from schema.node import Node
-from schema.pagination import After, Before, Connection, First, Last, Where, paginate
+from schema.pagination import After, Before, Connection, First, Last, page
 
 if TYPE_CHECKING:
     from schema.agents import Agent
@@ -29,24 +32,28 @@ _TARGETS = strawberry.lazy("schema.targets")
 _TRIALS = strawberry.lazy("schema.trials")
 
 
+def _newest_first(row: FromClause) -> list[ColumnElement[object]]:
+    return [row.c.year.desc().nulls_last(), row.c.slug]
+
+
 def sources_field(subject_column: str) -> list[Source]:
     """The `sources` field of a fact type, through the fact_sources link table."""
     field: list[Source] = many_to_many(
         "Source",
-        "fact_sources",
+        tables.fact_sources,
         subject_column,
         "source_id",
-        order_by="t.year DESC NULLS LAST, t.slug",
+        order_by=_newest_first,
         description="The sources this fact was curated from.",
     )
     return field
 
 
-@entity(table="sources", order_by="t.slug", key_sql="t.slug")
+@entity(source=tables.sources, order_by=lambda t: [t.c.slug], key=lambda t: t.c.slug)
 @strawberry.type(
     description="A publication, drug label, regulator notice or registry record that facts were curated from."
 )
-class Source(Entity, Node):
+class Source(Node):
     slug: str = column(description="Stable key of the source, e.g. `pmid-25693012`.")
     kind: SourceKind = column(description="What kind of document this is.")
     title: str = column(description="Title of the document.")
@@ -60,52 +67,52 @@ class Source(Entity, Node):
 
     targets: list[Annotated[Target, _TARGETS]] = many_to_many(
         "Target",
-        "fact_sources",
+        tables.fact_sources,
         "source_id",
         "target_id",
         description="Targets this source supports.",
     )
     agents: list[Annotated[Agent, _AGENTS]] = many_to_many(
-        "Agent", "fact_sources", "source_id", "agent_id", description="Agents this source supports."
+        "Agent", tables.fact_sources, "source_id", "agent_id", description="Agents this source supports."
     )
     indications: list[Annotated[Indication, _INDICATIONS]] = many_to_many(
         "Indication",
-        "fact_sources",
+        tables.fact_sources,
         "source_id",
         "indication_id",
         description="Indications this source supports.",
     )
     approvals: list[Annotated[Approval, _APPROVALS]] = many_to_many(
         "Approval",
-        "fact_sources",
+        tables.fact_sources,
         "source_id",
         "approval_id",
         description="Approvals this source supports.",
     )
     trials: list[Annotated[Trial, _TRIALS]] = many_to_many(
         "Trial",
-        "fact_sources",
+        tables.fact_sources,
         "source_id",
         "trial_id",
         description="Trials this source describes.",
     )
     outcomes: list[Annotated[Outcome, _TRIALS]] = many_to_many(
         "Outcome",
-        "fact_sources",
+        tables.fact_sources,
         "source_id",
         "outcome_id",
         description="Trial outcomes this source reports.",
     )
     safety_warnings: list[Annotated[SafetyWarning, strawberry.lazy("schema.safety")]] = many_to_many(
         "SafetyWarning",
-        "fact_sources",
+        tables.fact_sources,
         "source_id",
         "safety_warning_id",
         description="Safety warnings this source supports.",
     )
     resistance_mechanisms: list[Annotated[ResistanceMechanism, _RESISTANCE]] = many_to_many(
         "ResistanceMechanism",
-        "fact_sources",
+        tables.fact_sources,
         "source_id",
         "resistance_mechanism_id",
         description="Resistance mechanisms this source describes.",
@@ -114,23 +121,23 @@ class Source(Entity, Node):
 
 @strawberry.type
 class SourceQueries:
-    @strawberry.field(description="A source by slug, PMID, DOI or NCT ID (case-insensitive).")
-    async def source(
-        self,
-        info: strawberry.Info[Context, None],
-        id: Annotated[str, strawberry.argument(description="Slug, PMID, DOI or NCT ID.")],
-    ) -> Source | None:
-        return await select_one(
-            info.context,
-            Source,
-            "lower(t.slug) = lower($1) OR t.pmid = $1 OR lower(t.doi) = lower($1) OR upper(t.nct_id) = upper($1)",
-            id,
-        )
+    @root_field(
+        description="A source by slug, PMID, DOI or NCT ID (case-insensitive).", graphql_type=Source | None
+    )
+    def source(
+        self, id: Annotated[str, strawberry.argument(description="Slug, PMID, DOI or NCT ID.")]
+    ) -> One:
+        rows = entity_of(Source).all_rows()
+        t, asked = rows.row, param(id)
+        match = or_(
+            lower(t.c.slug) == lower(asked), t.c.pmid == asked, lower(t.c.doi) == lower(asked),
+            upper(t.c.nct_id) == upper(asked),
+        )  # fmt: skip
+        return One("Source", Rows(row=t, source=t, where=[match], order_by=rows.order_by))
 
-    @strawberry.field(description="Sources, newest first.")
-    async def sources(
+    @root_field(description="Sources, newest first.", graphql_type=Connection[Source])
+    def sources(
         self,
-        info: strawberry.Info[Context, None],
         kinds: Annotated[
             list[SourceKind] | None, strawberry.argument(description="Only these kinds.")
         ] = None,
@@ -138,11 +145,8 @@ class SourceQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Source]:
-        where = Where()
-        if kinds is not None:
-            where.add("t.kind = ANY({}::text[])", [k.value for k in kinds])
-        return await paginate(
-            info.context, Source, where, "t.year DESC NULLS LAST, t.slug",
-            first=first, after=after, last=last, before=before,
-        )  # fmt: skip
+    ) -> Page:
+        row = tables.sources.alias()
+        where = [] if kinds is None else [any_of(row.c.kind, stored(kinds) or [])]
+        rows = Rows(row=row, source=row, where=where, order_by=_newest_first(row))
+        return page(entity_of(Source), rows, first=first, after=after, last=last, before=before)

@@ -6,20 +6,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from schema.context import Context
-from schema.meta import Entity, column, entity, many_to_many, select_one
+from db import tables
+from db.sqlbuild import One, Page, Rows
+from schema.expressions import param, target_named
+from schema.meta import column, entity, entity_of, many_to_many, root_field
 from schema.node import Node
-from schema.pagination import After, Before, Connection, First, Last, Where, paginate
+from schema.pagination import After, Before, Connection, First, Last, page
 from schema.sources import Source, sources_field
-from schema.sql import target_named
 
 if TYPE_CHECKING:
     from schema.agents import Agent
 
 
-@entity(table="targets", order_by="t.symbol", key_sql="t.symbol")
+@entity(source=tables.targets, order_by=lambda t: [t.c.symbol], key=lambda t: t.c.symbol)
 @strawberry.type(description="A molecular target of therapy: a gene and the protein it encodes.")
-class Target(Entity, Node):
+class Target(Node):
     symbol: str = column(description="HGNC gene symbol, e.g. `ERBB2`.")
     name: str = column(description="Approved gene name.")
     aliases: list[str] = column(description="Other names of the gene or protein, e.g. HER2, NEU.")
@@ -33,10 +34,10 @@ class Target(Entity, Node):
 
     agents: list[Annotated[Agent, strawberry.lazy("schema.agents")]] = many_to_many(
         "Agent",
-        "agent_targets",
+        tables.agent_targets,
         "target_id",
         "agent_id",
-        order_by="t.name",
+        order_by=lambda t: [t.c.name],
         description="Agents directed at this target.",
     )
     sources: list[Source] = sources_field("target_id")
@@ -44,26 +45,28 @@ class Target(Entity, Node):
 
 @strawberry.type
 class TargetQueries:
-    @strawberry.field(
+    @root_field(
         description="A target by gene symbol, alias, HGNC, UniProt, Ensembl or NCBI Gene ID (case-insensitive), "
-        "e.g. `ERBB2`, `HER2`, `HGNC:3430`, `P04626`."
+        "e.g. `ERBB2`, `HER2`, `HGNC:3430`, `P04626`.",
+        graphql_type=Target | None,
     )
-    async def target(
-        self,
-        info: strawberry.Info[Context, None],
-        symbol: Annotated[str, strawberry.argument(description="Symbol, alias or identifier.")],
-    ) -> Target | None:
-        return await select_one(info.context, Target, target_named("t", "$1"), symbol)
+    def target(
+        self, symbol: Annotated[str, strawberry.argument(description="Symbol, alias or identifier.")]
+    ) -> One:
+        rows = entity_of(Target).all_rows()
+        return One(
+            "Target", Rows(rows.row, rows.source, [target_named(rows.row, param(symbol))], rows.order_by)
+        )
 
-    @strawberry.field(description="Targets by symbol.")
-    async def targets(
-        self,
-        info: strawberry.Info[Context, None],
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
-    ) -> Connection[Target]:
-        return await paginate(
-            info.context, Target, Where(), "t.symbol", first=first, after=after, last=last, before=before
+    @root_field(description="Targets by symbol.", graphql_type=Connection[Target])
+    def targets(
+        self, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Page:
+        return page(
+            entity_of(Target),
+            entity_of(Target).all_rows(),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )

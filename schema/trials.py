@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import Boolean, ColumnElement, FromClause, Integer, extract, func, select
 
-from schema.context import Context
+from db import tables
+from db.sqlbuild import Each, Many, One, Page, Rows, constant
 from schema.enums import (
     Analysis,
     ArmRole,
@@ -22,17 +24,19 @@ from schema.enums import (
     TrialStatus,
 )
 from schema.errors import UserInputError
-from schema.meta import (
-    Entity,
-    column,
-    entity,
-    many_to_many,
-    many_to_one,
-    meta_of,
-    one_to_many,
-    select_entities,
-    select_one,
+from schema.expressions import (
+    agents_named,
+    any_of,
+    indication_within,
+    lower,
+    number,
+    param,
+    partial_date,
+    stored,
+    target_named,
+    trial_named,
 )
+from schema.meta import column, entity, entity_of, many_to_many, many_to_one, one_to_many, root_field
 from schema.node import Node
 from schema.pagination import (
     MAX_PAGE_SIZE,
@@ -42,20 +46,10 @@ from schema.pagination import (
     First,
     Last,
     OrderDirection,
-    Where,
-    order_sql,
-    paginate,
+    ordered,
+    page,
 )
 from schema.sources import Source, sources_field
-from schema.sql import (
-    agent_named,
-    enum_values,
-    indication_within,
-    number,
-    partial_date,
-    target_named,
-    trial_named,
-)
 
 if TYPE_CHECKING:
     from schema.agents import Agent
@@ -63,28 +57,48 @@ if TYPE_CHECKING:
     from schema.indications import Indication
 
 _AGENTS = strawberry.lazy("schema.agents")
-# Arms and outcomes are keyed within their trial: "cleopatra/os-final".
-TRIAL_CHILD_KEY = "(SELECT tr.slug FROM trials tr WHERE tr.id = t.trial_id) || '/' || t.slug"
 
 
-@entity(table="endpoints", order_by="t.id", key_sql="t.code")
+def trial_child_key(row: FromClause) -> ColumnElement[Any]:
+    """Arms and outcomes are keyed within their trial: "cleopatra/os-final"."""
+    trial = tables.trials.alias()
+    trial_slug = select(trial.c.slug).where(trial.c.id == row.c.trial_id).scalar_subquery()
+    return trial_slug.op("||")(constant("/")).op("||")(row.c.slug)
+
+
+def _by_position(row: FromClause) -> list[ColumnElement[Any]]:
+    return [row.c.position]
+
+
+def trial_order(row: FromClause) -> list[ColumnElement[Any]]:
+    return [row.c.start_date.asc().nulls_last(), row.c.slug]
+
+
+def _drug_name(row: FromClause) -> ColumnElement[Any]:
+    agent = tables.agents.alias()
+    return func.coalesce(
+        row.c.drug_name, select(agent.c.name).where(agent.c.id == row.c.agent_id).scalar_subquery()
+    )
+
+
+@entity(source=tables.endpoints, order_by=lambda t: [t.c.id], key=lambda t: t.c.code)
 @strawberry.type(description="A clinical endpoint such as overall survival or objective response rate.")
-class Endpoint(Entity, Node):
+class Endpoint(Node):
     code: str = column(description="Short code, e.g. `OS`, `PFS`, `ORR`, `pCR`.")
     name: str = column(description="Full name.")
     kind: EndpointKind = column(description="What the endpoint measures.")
     description: str = column(description="Definition.")
 
 
-@entity(table="arm_regimen_components", order_by="t.arm_id, t.position")
+@entity(source=tables.arm_regimen_components, order_by=lambda t: [t.c.arm_id, t.c.position])
 @strawberry.type(description="One drug of an arm's regimen, with its role.")
-class RegimenComponent(Entity):
+class RegimenComponent:
     drug_name: str | None = column(
         description="Name of a drug that is not a curated agent (e.g. chemotherapy)."
     )
     role: RegimenRole = column(description="Role of the drug in the regimen.")
     display_name: str = column(
-        "COALESCE(t.drug_name, (SELECT a.name FROM agents a WHERE a.id = t.agent_id))",
+        _drug_name,
         description="The drug's name: the agent's name or the free-text drug name.",
     )
 
@@ -93,9 +107,9 @@ class RegimenComponent(Entity):
     )
 
 
-@entity(table="trial_arms", order_by="t.trial_id, t.position", key_sql=TRIAL_CHILD_KEY)
+@entity(source=tables.trial_arms, order_by=lambda t: [t.c.trial_id, t.c.position], key=trial_child_key)
 @strawberry.type(description="An arm (or single-arm cohort) of a trial.")
-class TrialArm(Entity, Node):
+class TrialArm(Node):
     slug: str = column(description="Key of the arm within its trial.")
     label: str = column(description="Label, usually the regimen.")
     role: ArmRole = column(description="Experimental, control or single-arm cohort.")
@@ -106,21 +120,21 @@ class TrialArm(Entity, Node):
         "Trial", "trial_id", description="The trial the arm belongs to."
     )
     regimen: list[RegimenComponent] = one_to_many(
-        "RegimenComponent", "arm_id", order_by="t.position", description="Drugs given in the arm."
+        "RegimenComponent", "arm_id", order_by=_by_position, description="Drugs given in the arm."
     )
     agents: list[Annotated[Agent, _AGENTS]] = many_to_many(
         "Agent",
-        "arm_regimen_components",
+        tables.arm_regimen_components,
         "arm_id",
         "agent_id",
-        order_by="t.name",
+        order_by=lambda t: [t.c.name],
         description="The curated agents given in the arm.",
     )
 
 
-@entity(table="outcome_arm_results", order_by="t.outcome_id, t.position")
+@entity(source=tables.outcome_arm_results, order_by=lambda t: [t.c.outcome_id, t.c.position])
 @strawberry.type(description="The result of one arm for one outcome: a median or a rate.")
-class ArmResult(Entity):
+class ArmResult:
     median: float | None = column(
         number("median"), description="Median (time-to-event or duration endpoints)."
     )
@@ -151,11 +165,11 @@ class ArmResult(Entity):
     arm: TrialArm = many_to_one("TrialArm", "arm_id", description="The arm.")
 
 
-@entity(table="outcomes", order_by="t.trial_id, t.position", key_sql=TRIAL_CHILD_KEY)
+@entity(source=tables.outcomes, order_by=lambda t: [t.c.trial_id, t.c.position], key=trial_child_key)
 @strawberry.type(
     description="One endpoint of one analysis of a trial, with arm results and the hazard ratio."
 )
-class Outcome(Entity, Node):
+class Outcome(Node):
     slug: str = column(description="Key of the outcome within its trial, e.g. `os-final`.")
     assessment: Assessment | None = column(description="Who assessed the endpoint.")
     analysis: Analysis = column(description="Which analysis the result comes from.")
@@ -183,14 +197,14 @@ class Outcome(Entity, Node):
     )
     endpoint: Endpoint = many_to_one("Endpoint", "endpoint_id", description="The endpoint measured.")
     arm_results: list[ArmResult] = one_to_many(
-        "ArmResult", "outcome_id", order_by="t.position", description="Result of each arm."
+        "ArmResult", "outcome_id", order_by=_by_position, description="Result of each arm."
     )
     sources: list[Source] = sources_field("outcome_id")
 
 
-@entity(table="trials", order_by="t.start_date NULLS LAST, t.slug", key_sql="t.slug")
+@entity(source=tables.trials, order_by=trial_order, key=lambda t: t.c.slug)
 @strawberry.type(description="A clinical trial.")
-class Trial(Entity, Node):
+class Trial(Node):
     slug: str = column(description="Stable key, usually the lower-case acronym.")
     nct_id: str | None = column(description="ClinicalTrials.gov identifier.")
     other_ids: list[str] = column(description="Other registry or sponsor identifiers.")
@@ -217,35 +231,35 @@ class Trial(Entity, Node):
     notes: str | None = column(description="Curation notes.")
 
     arms: list[TrialArm] = one_to_many(
-        "TrialArm", "trial_id", order_by="t.position", description="Arms or cohorts."
+        "TrialArm", "trial_id", order_by=_by_position, description="Arms or cohorts."
     )
     outcomes: list[Outcome] = one_to_many(
         "Outcome",
         "trial_id",
-        order_by="t.position",
+        order_by=_by_position,
         description="Outcomes, one per endpoint and analysis.",
     )
     agents: list[Annotated[Agent, _AGENTS]] = many_to_many(
         "Agent",
-        "agent_trials",
+        tables.agent_trials,
         "trial_id",
         "agent_id",
-        order_by="t.name",
+        order_by=lambda t: [t.c.name],
         description="Curated agents given in any arm.",
     )
     indications: list[Annotated[Indication, strawberry.lazy("schema.indications")]] = many_to_many(
         "Indication",
-        "trial_indications",
+        tables.trial_indications,
         "trial_id",
         "indication_id",
         description="Indications enrolled.",
     )
     approvals: list[Annotated[Approval, strawberry.lazy("schema.approvals")]] = many_to_many(
         "Approval",
-        "approval_trials",
+        tables.approval_trials,
         "trial_id",
         "approval_id",
-        order_by="t.approval_date, t.slug",
+        order_by=lambda t: [t.c.approval_date, t.c.slug],
         description="Approvals this trial supported.",
     )
     sources: list[Source] = sources_field("trial_id")
@@ -253,12 +267,16 @@ class Trial(Entity, Node):
 
 @strawberry.enum(description="What to sort trials by.")
 class TrialOrderField(Enum):
-    START_DATE = strawberry.enum_value("t.start_date", description="Start date.")
-    ACRONYM = strawberry.enum_value(
-        "lower(coalesce(t.acronym, t.title))", description="Acronym (else title)."
-    )
-    PHASE = strawberry.enum_value("t.phase", description="Phase.")
-    ENROLLMENT = strawberry.enum_value("t.enrollment", description="Number of patients enrolled.")
+    START_DATE = strawberry.enum_value("start_date", description="Start date.")
+    ACRONYM = strawberry.enum_value("acronym", description="Acronym (else title).")
+    PHASE = strawberry.enum_value("phase", description="Phase.")
+    ENROLLMENT = strawberry.enum_value("enrollment", description="Number of patients enrolled.")
+
+
+def _trial_sort_key(field: TrialOrderField, trial: FromClause) -> ColumnElement[Any]:
+    if field == TrialOrderField.ACRONYM:
+        return lower(func.coalesce(trial.c.acronym, trial.c.title))
+    return trial.c[str(field.value)]
 
 
 @strawberry.input(description="How to sort trials.")
@@ -296,60 +314,83 @@ class TrialFilter:
     start_year_to: int | None = strawberry.field(default=None, description="Started in this year or earlier.")
 
 
-def trial_where(f: TrialFilter | None) -> Where:
-    where = Where()
+def _trials_with_agents(agent_ids: Any) -> Any:
+    link = tables.agent_trials.alias()
+    return select(link.c.trial_id).where(link.c.agent_id.in_(agent_ids))
+
+
+def _trials_in_indication(name: str) -> Any:
+    enrolled = tables.trial_indications.alias()
+    return select(enrolled.c.trial_id).where(indication_within(enrolled.c.indication_id, param(name)))
+
+
+def _agents_with_target(name: str) -> Any:
+    link, target = tables.agent_targets.alias(), tables.targets.alias()
+    return (
+        select(link.c.agent_id)
+        .select_from(link.join(target, target.c.id == link.c.target_id))
+        .where(target_named(target, param(name)))
+    )
+
+
+def _agents_of_modality(modality: Modality) -> Any:
+    agent = tables.agents.alias()
+    return select(agent.c.id).where(agent.c.modality == param(modality.value))
+
+
+def _trials_reporting(code: str) -> Any:
+    outcome, endpoint = tables.outcomes.alias(), tables.endpoints.alias()
+    return (
+        select(outcome.c.trial_id)
+        .select_from(outcome.join(endpoint, endpoint.c.id == outcome.c.endpoint_id))
+        .where(lower(endpoint.c.code) == lower(param(code)))
+    )
+
+
+def _trial_lists(trial: FromClause, f: TrialFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for values, name in ((f.phases, "phase"), (f.statuses, "status"), (f.settings, "setting")):
+        if values is not None:
+            conditions.append(any_of(trial.c[name], stored(values) or []))
+    return conditions
+
+
+def trial_where(trial: FromClause, f: TrialFilter | None) -> list[ColumnElement[bool]]:
+    """The filter's conditions on the trial row `trial`."""
     if f is None:
-        return where
+        return []
+    conditions = _trial_lists(trial, f)
     if f.agent is not None:
-        where.add(
-            f"t.id IN (SELECT x.trial_id FROM agent_trials x JOIN agents a ON a.id = x.agent_id WHERE {agent_named('a', '{}')})",
-            f.agent,
-        )
+        conditions.append(trial.c.id.in_(_trials_with_agents(agents_named(param(f.agent)))))
     if f.target is not None:
-        where.add(
-            "t.id IN (SELECT x.trial_id FROM agent_trials x JOIN agent_targets y ON y.agent_id = x.agent_id "
-            f"JOIN targets g ON g.id = y.target_id WHERE {target_named('g', '{}')})",
-            f.target,
-        )
+        conditions.append(trial.c.id.in_(_trials_with_agents(_agents_with_target(f.target))))
     if f.modality is not None:
-        where.add(
-            "t.id IN (SELECT x.trial_id FROM agent_trials x JOIN agents a ON a.id = x.agent_id WHERE a.modality = {})",
-            f.modality.value,
-        )
+        conditions.append(trial.c.id.in_(_trials_with_agents(_agents_of_modality(f.modality))))
     if f.indication is not None:
-        where.add(
-            f"t.id IN (SELECT ti.trial_id FROM trial_indications ti WHERE {indication_within('ti.indication_id', '{}')})",
-            f.indication,
-        )
-    if f.phases is not None:
-        where.add("t.phase = ANY({}::text[])", enum_values(f.phases))
-    if f.statuses is not None:
-        where.add("t.status = ANY({}::text[])", enum_values(f.statuses))
-    if f.settings is not None:
-        where.add("t.setting = ANY({}::text[])", enum_values(f.settings))
+        conditions.append(trial.c.id.in_(_trials_in_indication(f.indication)))
     if f.endpoint is not None:
-        where.add(
-            "t.id IN (SELECT o.trial_id FROM outcomes o JOIN endpoints e ON e.id = o.endpoint_id "
-            "WHERE lower(e.code) = lower({}))",
-            f.endpoint,
-        )
+        conditions.append(trial.c.id.in_(_trials_reporting(f.endpoint)))
     if f.randomised is not None:
-        where.add("t.randomised = {}", f.randomised)
+        conditions.append(trial.c.randomised == param(f.randomised, Boolean))
     if f.start_year_from is not None:
-        where.add("extract(year FROM t.start_date) >= {}", f.start_year_from)
+        conditions.append(extract("year", trial.c.start_date) >= param(f.start_year_from, Integer))
     if f.start_year_to is not None:
-        where.add("extract(year FROM t.start_date) <= {}", f.start_year_to)
-    return where
+        conditions.append(extract("year", trial.c.start_date) <= param(f.start_year_to, Integer))
+    return conditions
 
 
 @strawberry.enum(description="What to sort outcomes by.")
 class OutcomeOrderField(Enum):
-    TRIAL_START = strawberry.enum_value(
-        "(SELECT tr.start_date FROM trials tr WHERE tr.id = t.trial_id)",
-        description="Start date of the trial.",
-    )
-    DATA_CUTOFF = strawberry.enum_value("t.data_cutoff", description="Data cut-off date.")
-    HAZARD_RATIO = strawberry.enum_value("t.hazard_ratio", description="Hazard ratio.")
+    TRIAL_START = strawberry.enum_value("trial_start", description="Start date of the trial.")
+    DATA_CUTOFF = strawberry.enum_value("data_cutoff", description="Data cut-off date.")
+    HAZARD_RATIO = strawberry.enum_value("hazard_ratio", description="Hazard ratio.")
+
+
+def _outcome_sort_key(field: OutcomeOrderField, outcome: FromClause) -> ColumnElement[Any]:
+    if field == OutcomeOrderField.TRIAL_START:
+        trial = tables.trials.alias()
+        return select(trial.c.start_date).where(trial.c.id == outcome.c.trial_id).scalar_subquery()
+    return outcome.c[str(field.value)]
 
 
 @strawberry.input(description="How to sort outcomes.")
@@ -379,47 +420,60 @@ class OutcomeFilter:
     )
 
 
-def outcome_where(f: OutcomeFilter | None, trial_column: str = "t.trial_id") -> Where:
-    where = Where()
+def _trials_named(name: str) -> Any:
+    trial = tables.trials.alias()
+    return select(trial.c.id).where(trial_named(trial, param(name)))
+
+
+def _trials_in_setting(setting: TrialSetting) -> Any:
+    trial = tables.trials.alias()
+    return select(trial.c.id).where(trial.c.setting == param(setting.value))
+
+
+def _endpoints_coded(codes: list[str]) -> Any:
+    endpoint = tables.endpoints.alias()
+    return select(endpoint.c.id).where(any_of(lower(endpoint.c.code), [code.lower() for code in codes]))
+
+
+def outcome_where(row: FromClause, f: OutcomeFilter | None) -> list[ColumnElement[bool]]:
+    """The filter's conditions on a row with `trial_id`, `endpoint_id`, `analysis`, `hazard_ratio`."""
     if f is None:
-        return where
+        return []
+    conditions: list[ColumnElement[bool]] = []
+    trial_id = row.c.trial_id
     if f.endpoints is not None:
-        where.add(
-            "t.endpoint_id IN (SELECT e.id FROM endpoints e WHERE lower(e.code) = ANY({}::text[]))",
-            [code.lower() for code in f.endpoints],
-        )
+        conditions.append(row.c.endpoint_id.in_(_endpoints_coded(f.endpoints)))
     if f.analyses is not None:
-        where.add("t.analysis = ANY({}::text[])", enum_values(f.analyses))
+        conditions.append(any_of(row.c.analysis, stored(f.analyses) or []))
     if f.indication is not None:
-        where.add(
-            f"{trial_column} IN (SELECT ti.trial_id FROM trial_indications ti "
-            f"WHERE {indication_within('ti.indication_id', '{}')})",
-            f.indication,
-        )
+        conditions.append(trial_id.in_(_trials_in_indication(f.indication)))
     if f.agent is not None:
-        where.add(
-            f"{trial_column} IN (SELECT x.trial_id FROM agent_trials x JOIN agents a ON a.id = x.agent_id "
-            f"WHERE {agent_named('a', '{}')})",
-            f.agent,
-        )
+        conditions.append(trial_id.in_(_trials_with_agents(agents_named(param(f.agent)))))
     if f.trial is not None:
-        where.add(f"{trial_column} IN (SELECT tr.id FROM trials tr WHERE {trial_named('tr', '{}')})", f.trial)
+        conditions.append(trial_id.in_(_trials_named(f.trial)))
     if f.setting is not None:
-        where.add(f"{trial_column} IN (SELECT tr.id FROM trials tr WHERE tr.setting = {{}})", f.setting.value)
+        conditions.append(trial_id.in_(_trials_in_setting(f.setting)))
     if f.with_hazard_ratio is not None:
-        where.add("(t.hazard_ratio IS NOT NULL) = {}", f.with_hazard_ratio)
-    return where
+        conditions.append(row.c.hazard_ratio.is_not(None) == param(f.with_hazard_ratio, Boolean))
+    return conditions
+
+
+def trial_by_id(identifier: str) -> One:
+    rows = entity_of(Trial).all_rows()
+    return One(
+        "Trial", Rows(rows.row, rows.source, [trial_named(rows.row, param(identifier))], rows.order_by)
+    )
 
 
 @strawberry.type
 class TrialQueries:
-    @strawberry.field(
+    @root_field(
         description="A trial by NCT ID, acronym, slug or another registry ID, case-insensitive "
-        "(`id`), or by exactly one of the specific arguments."
+        "(`id`), or by exactly one of the specific arguments.",
+        graphql_type=Trial | None,
     )
-    async def trial(
+    def trial(
         self,
-        info: strawberry.Info[Context, None],
         id: Annotated[
             str | None,
             strawberry.argument(description="Any identifier: NCT ID, acronym, slug, other registry ID."),
@@ -431,7 +485,7 @@ class TrialQueries:
         slug: Annotated[
             str | None, strawberry.argument(description="Stable key, e.g. `destiny-breast03`.")
         ] = None,
-    ) -> Trial | None:
+    ) -> One:
         given = [
             (k, v)
             for k, v in (("id", id), ("nct_id", nct_id), ("acronym", acronym), ("slug", slug))
@@ -439,55 +493,53 @@ class TrialQueries:
         ]
         if len(given) != 1:
             raise UserInputError("Give exactly one of id, nctId, acronym or slug.")
-        column, value = given[0]
-        if column == "id":
-            return await select_one(info.context, Trial, trial_named("t", "$1"), value)
-        return await select_one(info.context, Trial, f"lower(t.{column}) = lower($1)", value)
+        column_name, value = given[0]
+        if column_name == "id":
+            return trial_by_id(value)
+        rows = entity_of(Trial).all_rows()
+        match = lower(rows.row.c[column_name]) == lower(param(value))
+        return One("Trial", Rows(rows.row, rows.source, [match], rows.order_by))
 
-    @strawberry.field(
-        description="Trials for each of the given identifiers, in the same order (null when unknown)."
+    @root_field(
+        description="Trials for each of the given identifiers, in the same order (null when unknown).",
+        graphql_type=list[Trial | None],
     )
-    async def trials_by_id(
+    def trials_by_id(
         self,
-        info: strawberry.Info[Context, None],
         ids: Annotated[
             list[str], strawberry.argument(description="NCT IDs, acronyms or slugs, at most 100.")
         ],
-    ) -> list[Trial | None]:
+    ) -> Each:
         if len(ids) > MAX_PAGE_SIZE:
             raise UserInputError(f"At most {MAX_PAGE_SIZE} identifiers per request.")
-        meta = meta_of(Trial)
-        rows = await info.context.db.fetch(
-            f"SELECT q.id AS __asked, {meta.select_list} FROM unnest($1::text[]) AS q (id) "
-            f"JOIN trials t ON {trial_named('t', 'q.id')}",
-            ids,
-        )
-        found = {row["__asked"]: meta.from_row(row) for row in rows}
-        return [found.get(i) for i in ids]
+        return Each(tuple(trial_by_id(i) for i in ids))
 
-    @strawberry.field(
-        description="Trials, filtered and sorted (by start date unless `orderBy` says otherwise)."
+    @root_field(
+        description="Trials, filtered and sorted (by start date unless `orderBy` says otherwise).",
+        graphql_type=Connection[Trial],
     )
-    async def trials(
+    def trials(
         self,
-        info: strawberry.Info[Context, None],
         filter: Annotated[TrialFilter | None, strawberry.argument(description="Conditions to meet.")] = None,
         order_by: Annotated[TrialOrder | None, strawberry.argument(description="Sort order.")] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Trial]:
+    ) -> Page:
         order = order_by or TrialOrder(field=TrialOrderField.START_DATE)
-        return await paginate(
-            info.context, Trial, trial_where(filter), order_sql(str(order.field.value), order.direction),
-            first=first, after=after, last=last, before=before,
-        )  # fmt: skip
+        row = tables.trials.alias()
+        rows = Rows(
+            row, row, trial_where(row, filter), [ordered(_trial_sort_key(order.field, row), order.direction)]
+        )
+        return page(entity_of(Trial), rows, first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="Trial outcomes (one per endpoint and analysis), filtered and sorted.")
-    async def outcomes(
+    @root_field(
+        description="Trial outcomes (one per endpoint and analysis), filtered and sorted.",
+        graphql_type=Connection[Outcome],
+    )
+    def outcomes(
         self,
-        info: strawberry.Info[Context, None],
         filter: Annotated[
             OutcomeFilter | None, strawberry.argument(description="Conditions to meet.")
         ] = None,
@@ -496,14 +548,13 @@ class TrialQueries:
         after: After = None,
         last: Last = None,
         before: Before = None,
-    ) -> Connection[Outcome]:
+    ) -> Page:
         order = order_by or OutcomeOrder(field=OutcomeOrderField.TRIAL_START)
-        return await paginate(
-            info.context, Outcome, outcome_where(filter),
-            f"{order_sql(str(order.field.value), order.direction)}, t.trial_id, t.position",
-            first=first, after=after, last=last, before=before,
-        )  # fmt: skip
+        row = tables.outcomes.alias()
+        sort = [ordered(_outcome_sort_key(order.field, row), order.direction), row.c.trial_id, row.c.position]
+        rows = Rows(row, row, outcome_where(row, filter), sort)
+        return page(entity_of(Outcome), rows, first=first, after=after, last=last, before=before)
 
-    @strawberry.field(description="The endpoints outcomes are reported for.")
-    async def endpoints(self, info: strawberry.Info[Context, None]) -> list[Endpoint]:
-        return await select_entities(info.context, Endpoint)
+    @root_field(description="The endpoints outcomes are reported for.", graphql_type=list[Endpoint])
+    def endpoints(self) -> Many:
+        return Many("Endpoint", entity_of(Endpoint).all_rows())

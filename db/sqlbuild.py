@@ -1,0 +1,591 @@
+"""The one SQL builder: plans of entity rows and selections in, SQLAlchemy statements out.
+
+The builder knows tables, rows and relationships, never GraphQL. The planner in
+schema/ hands it declarations (`Entity`, `Value`, `Relation`), row plans (`Rows`,
+`One`, `Many`, `Page`, `Each`) and selections (`ObjectShape`, `ConnectionShape`).
+It builds either
+
+- the whole operation as one statement whose JSON output is the response
+  (`operation_statement`), or
+- one statement per relationship batch for the reference executor
+  (`rows_statement`, `page_statement`, `relation_batch_statement`).
+
+Paging, cursors, global IDs and enum mapping exist here once and serve both.
+Aliases are SQLAlchemy aliases, named when the statement is compiled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    ColumnElement,
+    FromClause,
+    Integer,
+    Numeric,
+    Select,
+    String,
+    Text,
+    and_,
+    any_,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.sql.elements import Label
+
+DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+_QUOTE = String().literal_processor(DIALECT)  # type: ignore[no-untyped-call]
+MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
+
+Expr = ColumnElement[Any]
+RowExpr = Callable[[FromClause], Expr]
+
+
+def constant(text: str) -> Expr:
+    """A string constant written into the statement (names, keys), not a parameter."""
+    assert _QUOTE is not None
+    return literal_column(_QUOTE(text), Text)
+
+
+# --- declarations --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Value:
+    """A scalar read from the row. `enum` maps stored values to their API names."""
+
+    read: RowExpr
+    enum: Mapping[str, str] | None = None
+    is_float: bool = False
+
+    def json(self, row: FromClause) -> Expr:
+        """The value as GraphQL writes it: a whole Float keeps its `.0` (8.0, not 8)."""
+        expression = self.sql(row)
+        if not self.is_float:
+            return expression
+        whole = expression == func.trunc(expression)
+        return case((whole, func.to_json(cast(expression, Numeric(40, 1)))), else_=func.to_json(expression))
+
+    def sql(self, row: FromClause) -> Expr:
+        expression = self.read(row)
+        if self.enum is None:
+            return expression
+        return case({stored: constant(name) for stored, name in self.enum.items()}, value=expression)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows of an entity: `row` is the alias its values read; `source` what to select from."""
+
+    row: FromClause
+    source: FromClause
+    where: Sequence[Expr] = ()
+    order_by: Sequence[Expr] = ()
+    limit: int | None = None
+
+    def select_from(self, *columns: Any) -> Select[Any]:
+        statement = select(*columns).select_from(self.source)
+        if self.where:
+            statement = statement.where(*self.where)
+        return statement
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relationship: the target rows for one parent row.
+
+    `rows(parent)` correlates to the parent's columns named in `parent_columns`; the
+    parent is the parent's own alias in one statement, or the batch of parent keys.
+    """
+
+    target: str
+    rows: Callable[[FromClause], Rows]
+    parent_columns: tuple[str, ...]
+    single: bool = False
+
+
+@dataclass(frozen=True)
+class Polymorphic:
+    """A relationship to one entity among several: `type_column` names which, `id_column` its id."""
+
+    type_column: str
+    id_column: str
+    targets: Mapping[str, str]  # stored type value -> entity name
+
+    @property
+    def parent_columns(self) -> tuple[str, ...]:
+        return (self.type_column, self.id_column)
+
+
+@dataclass
+class Entity:
+    """One row type: where its rows live, how they are identified and ordered, what they hold."""
+
+    name: str
+    alias: Callable[[], FromClause]  # a fresh alias of the rows (a table or a derived table)
+    id_column: str
+    order_by: Callable[[FromClause], list[Expr]]
+    key: RowExpr | None = None  # natural key of the global ID
+    values: dict[str, Value] = field(default_factory=dict)
+    relations: dict[str, Relation | Polymorphic] = field(default_factory=dict)
+
+    def all_rows(self) -> Rows:
+        row = self.alias()
+        return Rows(row=row, source=row, order_by=self.order_by(row))
+
+    def parent_columns(self) -> list[str]:
+        """Columns the entity's relationships read from its rows (carried by batch rows)."""
+        names: list[str] = []
+        for relation in self.relations.values():
+            names += [c for c in relation.parent_columns if c not in names]
+        return names
+
+
+ENTITIES: dict[str, Entity] = {}
+
+
+def register(entity: Entity) -> Entity:
+    ENTITIES[entity.name] = entity
+    return entity
+
+
+def global_id(type_name: str, key: Expr) -> Expr:
+    """base64url('Type:key') without padding: stable, opaque IDs."""
+    encoded = func.encode(
+        func.convert_to(constant(type_name + ":").op("||")(cast(key, Text)), "UTF8"), "base64"
+    )
+    return func.rtrim(func.translate(encoded, constant("+/\n"), constant("-_")), constant("="))
+
+
+def cursor(position: Expr) -> Expr:
+    encoded = func.encode(
+        func.convert_to(constant("cursor:v1:").op("||")(cast(position, Text)), "UTF8"), "base64"
+    )
+    return func.translate(encoded, constant("+/\n"), constant("-_"))
+
+
+# --- plans of rows -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A page: positions from `start` (inclusive) to `end` (exclusive), then first/last."""
+
+    start: int
+    end: int | None
+    first: int | None
+    last: int | None
+
+
+@dataclass(frozen=True)
+class One:
+    entity: str
+    rows: Rows
+
+
+@dataclass(frozen=True)
+class Many:
+    entity: str
+    rows: Rows
+
+
+@dataclass(frozen=True)
+class Page:
+    entity: str
+    rows: Rows
+    window: Window
+
+
+@dataclass(frozen=True)
+class Each:
+    """A list with one entry per item asked for, in the order asked (None: known to be absent)."""
+
+    items: tuple[One | None, ...]
+
+
+@dataclass(frozen=True)
+class TypeName:
+    """A root `__typename`: a constant."""
+
+    name: str
+
+
+RootPlan = One | Many | Page | Each | TypeName
+
+
+# --- selections --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One response key of an object.
+
+    kind: `const` (text), `value` / `relation` (name), `global_id`, and for
+    connections `total`, `nodes`, `edges`, `cursor`, `node`, `page_info`,
+    `has_next`, `has_previous`, `start_cursor`, `end_cursor`.
+    """
+
+    key: str
+    kind: str
+    name: str = ""
+    shape: Shape | None = None
+    picks: tuple[Pick, ...] = ()
+
+
+@dataclass(frozen=True)
+class ObjectShape:
+    entity: str
+    picks: tuple[Pick, ...]
+
+
+@dataclass(frozen=True)
+class PolymorphicShape:
+    shapes: Mapping[str, ObjectShape]  # entity name -> its selection
+
+
+@dataclass(frozen=True)
+class ConnectionShape:
+    picks: tuple[Pick, ...]
+
+
+Shape = ObjectShape | PolymorphicShape | ConnectionShape
+
+
+# --- JSON building -----------------------------------------------------------------
+
+
+def json_object(pairs: list[tuple[str, Expr]]) -> Expr:
+    """A JSON object with keys in order (json_build_object, or text when it is too long)."""
+    if len(pairs) <= MAX_PAIRS:
+        return func.json_build_object(*[part for key, value in pairs for part in (constant(key), value)])
+    parts: list[Expr] = []
+    for index, (key, value) in enumerate(pairs):
+        member = ("{" if index == 0 else ",") + f'"{key}":'
+        parts += [constant(member), func.coalesce(cast(func.to_json(value), Text), constant("null"))]
+    text: Expr = parts[0]
+    for part in [*parts[1:], constant("}")]:
+        text = text.op("||")(part)
+    return cast(text, _JSON)
+
+
+class _JsonType(Text):
+    """Marks a cast to json (SQLAlchemy's JSON type would process values in Python)."""
+
+    __visit_name__ = "JSON"
+
+
+_JSON = _JsonType()
+EMPTY_ARRAY: Expr = literal_column("'[]'::json")
+
+
+def object_json(shape: ObjectShape, row: FromClause) -> Expr:
+    entity = ENTITIES[shape.entity]
+    pairs: list[tuple[str, Expr]] = []
+    for pick in shape.picks:
+        if pick.kind == "const":
+            pairs.append((pick.key, constant(pick.name)))
+        elif pick.kind == "global_id":
+            assert entity.key is not None, entity.name
+            pairs.append((pick.key, global_id(entity.name, entity.key(row))))
+        elif pick.kind == "value":
+            pairs.append((pick.key, entity.values[pick.name].json(row)))
+        else:
+            assert pick.shape is not None
+            pairs.append((pick.key, relation_json(entity.relations[pick.name], row, pick.shape)))
+    return json_object(pairs)
+
+
+def relation_json(relation: Relation | Polymorphic, parent: FromClause, shape: Shape) -> Expr:
+    if isinstance(relation, Polymorphic):
+        assert isinstance(shape, PolymorphicShape)
+        whens = []
+        for stored, entity_name in relation.targets.items():
+            target_shape = shape.shapes.get(entity_name)
+            if target_shape is not None:
+                one = One(entity_name, by_id(entity_name, parent.c[relation.id_column]))
+                whens.append(
+                    (parent.c[relation.type_column] == constant(stored), one_json(one, target_shape))
+                )
+        return case(*whens, else_=null()) if whens else null()
+    assert isinstance(shape, ObjectShape)
+    rows = relation.rows(parent)
+    if relation.single:
+        return one_json(One(relation.target, rows), shape)
+    return many_json(Many(relation.target, rows), shape)
+
+
+def by_id(entity_name: str, row_id: Expr) -> Rows:
+    entity = ENTITIES[entity_name]
+    row = entity.alias()
+    return Rows(row=row, source=row, where=[row.c[entity.id_column] == row_id])
+
+
+def one_json(plan: One, shape: ObjectShape) -> Expr:
+    rows = plan.rows
+    statement = rows.select_from(object_json(shape, rows.row)).order_by(*rows.order_by).limit(1)
+    return statement.scalar_subquery()
+
+
+def many_json(plan: Many, shape: ObjectShape) -> Expr:
+    rows = plan.rows
+    item = object_json(shape, rows.row)
+    if rows.limit is not None:
+        # A bounded list: order and cut first, then aggregate in that order.
+        ranked = rows.select_from(rows.row).order_by(*rows.order_by).limit(rows.limit)
+        inner = ranked.add_columns(func.row_number().over().label("__rank")).subquery()
+        inner_rows = Rows(row=inner, source=inner)
+        item = object_json(shape, inner)
+        aggregated = func.json_agg(aggregate_order_by(item, inner.c.__rank))
+        return inner_rows.select_from(func.coalesce(aggregated, EMPTY_ARRAY)).scalar_subquery()
+    aggregated = (
+        func.json_agg(aggregate_order_by(item, *rows.order_by)) if rows.order_by else func.json_agg(item)
+    )
+    return rows.select_from(func.coalesce(aggregated, EMPTY_ARRAY)).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class _PageParts:
+    page: FromClause  # the page's rows with __position and the entity's columns
+    total: Expr
+    has_next: Expr
+    has_previous: Expr
+    start_cursor: Expr
+    end_cursor: Expr
+
+
+def _page_parts(plan: Page) -> _PageParts:
+    """The paging window over the ordered rows, stated once for both executors."""
+    rows, window = plan.rows, plan.window
+    entity = ENTITIES[plan.entity]
+    order = [*rows.order_by, rows.row.c[entity.id_column]]
+    position = (func.row_number().over(order_by=order) - 1).label("__position")
+    matched = rows.select_from(rows.row, position).cte()
+    from_end = func.row_number().over(order_by=matched.c.__position.desc()).label("__from_end")
+    bounded_conditions = [matched.c.__position >= window.start]
+    if window.end is not None:
+        bounded_conditions.append(matched.c.__position < window.end)
+    bounded = select(matched, from_end).where(*bounded_conditions).cte()
+    page_conditions: list[Expr] = []
+    if window.first is not None:
+        page_conditions.append(bounded.c.__position < window.start + window.first)
+    if window.last is not None:
+        page_conditions.append(bounded.c.__from_end <= window.last)
+    page = select(bounded).where(*page_conditions).cte()
+    total = select(func.count()).select_from(matched).scalar_subquery()
+    count = func.count()
+    has_next = select(
+        case(
+            (count == 0, literal_column(str(window.start)) < total),
+            else_=func.max(page.c.__position) < total - 1,
+        )
+    ).scalar_subquery()
+    has_previous = select(
+        case((count == 0, literal_column(str(window.start)) > 0), else_=func.min(page.c.__position) > 0)
+    ).scalar_subquery()
+    first_cursor = select(cursor(page.c.__position)).order_by(page.c.__position).limit(1).scalar_subquery()
+    last_cursor = (
+        select(cursor(page.c.__position)).order_by(page.c.__position.desc()).limit(1).scalar_subquery()
+    )
+    return _PageParts(page, total, has_next, has_previous, first_cursor, last_cursor)
+
+
+_PAGE_INFO = {"has_next": "has_next", "has_previous": "has_previous", "start_cursor": "start_cursor"}
+
+
+def _page_info_json(parts: _PageParts, picks: tuple[Pick, ...]) -> Expr:
+    expressions = {
+        "has_next": parts.has_next,
+        "has_previous": parts.has_previous,
+        "start_cursor": parts.start_cursor,
+        "end_cursor": parts.end_cursor,
+    }
+    return json_object(
+        [(p.key, constant(p.name) if p.kind == "const" else expressions[p.kind]) for p in picks]
+    )
+
+
+def page_json(plan: Page, shape: ConnectionShape) -> Expr:
+    parts = _page_parts(plan)
+    pairs: list[tuple[str, Expr]] = []
+    for pick in shape.picks:
+        if pick.kind == "const":
+            pairs.append((pick.key, constant(pick.name)))
+        elif pick.kind == "total":
+            pairs.append((pick.key, parts.total))
+        elif pick.kind == "page_info":
+            pairs.append((pick.key, _page_info_json(parts, pick.picks)))
+        else:
+            pairs.append((pick.key, _page_items_json(parts.page, pick)))
+    return select(json_object(pairs)).scalar_subquery()
+
+
+def _page_items_json(page: FromClause, pick: Pick) -> Expr:
+    if pick.kind == "nodes":
+        assert isinstance(pick.shape, ObjectShape)
+        item = object_json(pick.shape, page)
+    else:
+        edge_pairs: list[tuple[str, Expr]] = []
+        for edge_pick in pick.picks:
+            if edge_pick.kind == "const":
+                edge_pairs.append((edge_pick.key, constant(edge_pick.name)))
+            elif edge_pick.kind == "cursor":
+                edge_pairs.append((edge_pick.key, cursor(page.c.__position)))
+            else:
+                assert isinstance(edge_pick.shape, ObjectShape)
+                edge_pairs.append((edge_pick.key, object_json(edge_pick.shape, page)))
+        item = json_object(edge_pairs)
+    aggregated = func.json_agg(aggregate_order_by(item, page.c.__position))
+    return select(func.coalesce(aggregated, EMPTY_ARRAY)).select_from(page).scalar_subquery()
+
+
+def root_json(plan: RootPlan | None, shape: Shape) -> Expr:
+    if plan is None:
+        return null()
+    if isinstance(plan, TypeName):
+        return constant(plan.name)
+    if isinstance(plan, Page):
+        assert isinstance(shape, ConnectionShape)
+        return page_json(plan, shape)
+    if isinstance(plan, Each):
+        items = [root_json(item, shape) for item in plan.items]
+        return func.json_build_array(*items) if items else EMPTY_ARRAY
+    if isinstance(shape, PolymorphicShape):
+        shape = shape.shapes[plan.entity]
+    assert isinstance(shape, ObjectShape)
+    return one_json(plan, shape) if isinstance(plan, One) else many_json(plan, shape)
+
+
+def operation_statement(fields: Sequence[tuple[str, RootPlan | None, Shape]]) -> Select[Any]:
+    """The whole operation as one statement: a single json value, the response's `data`."""
+    return select(cast(json_object([(key, root_json(plan, shape)) for key, plan, shape in fields]), Text))
+
+
+# --- batches for the reference executor --------------------------------------------
+
+
+def _row_columns(entity: Entity, row: FromClause) -> list[Label[Any]]:
+    columns = [row.c[entity.id_column].label("__id")]
+    if entity.key is not None:
+        columns.append(global_id(entity.name, entity.key(row)).label("__gid"))
+    columns += [value.sql(row).label(name) for name, value in entity.values.items()]
+    columns += [row.c[name].label(f"__p_{name}") for name in entity.parent_columns()]
+    return columns
+
+
+def rows_statement(entity_name: str, rows: Rows) -> Select[Any]:
+    """Every value of the rows, in order, with the columns their relationships read."""
+    entity = ENTITIES[entity_name]
+    statement = rows.select_from(*_row_columns(entity, rows.row)).order_by(*rows.order_by)
+    return statement.limit(rows.limit) if rows.limit is not None else statement
+
+
+def page_statement(plan: Page) -> Select[Any]:
+    """The page's rows with their cursors, and the paging state on every row (one row if empty)."""
+    entity = ENTITIES[plan.entity]
+    parts = _page_parts(plan)
+    state = select(
+        parts.total.label("__total"),
+        parts.has_next.label("__has_next"),
+        parts.has_previous.label("__has_previous"),
+        parts.start_cursor.label("__start_cursor"),
+        parts.end_cursor.label("__end_cursor"),
+    ).subquery("state")
+    items = select(*_row_columns(entity, parts.page), cursor(parts.page.c.__position).label("__cursor"),
+                   parts.page.c.__position.label("__position")).subquery("items")  # fmt: skip
+    return select(state, items).select_from(state.outerjoin(items, true())).order_by(items.c.__position)
+
+
+_ARRAY_TYPES: dict[str, Any] = {"INTEGER": Integer, "BOOLEAN": Boolean}
+
+
+def relation_batch_statement(
+    parent: Entity, relation: Relation, keys: Sequence[tuple[Any, ...]]
+) -> Select[Any]:
+    """The relation's rows for many parents at once: one statement, rows tagged `__parent`."""
+    parent_row = parent.alias()
+    columns = []
+    arrays = []
+    for index, name in enumerate(relation.parent_columns):
+        sql_type = parent_row.c[name].type
+        columns.append(column(name, sql_type))
+        arrays.append(_array_param(f"k{index}", [key[index] for key in keys], sql_type))
+    parents = (
+        func.unnest(*arrays)
+        .table_valued(*columns, with_ordinality="__parent")
+        .render_derived(name="parents", with_types=False)
+    )
+    rows = relation.rows(parents)
+    target = ENTITIES[relation.target]
+    rank = func.row_number().over(order_by=list(rows.order_by) or None).label("__rank")
+    inner = rows.select_from(*_row_columns(target, rows.row), rank)
+    if relation.single:
+        inner = inner.order_by(*rows.order_by).limit(1)
+    child = inner.lateral("child")
+    return (
+        select(parents.c.__parent, child)
+        .select_from(parents.join(child, true()))
+        .order_by(parents.c.__parent, child.c.__rank)
+    )
+
+
+def _array_param(name: str, values: list[Any], sql_type: Any) -> Expr:
+    from sqlalchemy import bindparam
+
+    return bindparam(name, values, type_=ARRAY(sql_type))
+
+
+def by_ids_statement(entity_name: str, ids: Sequence[int]) -> Select[Any]:
+    entity = ENTITIES[entity_name]
+    row = entity.alias()
+    return select(*_row_columns(entity, row)).where(
+        row.c[entity.id_column] == any_(_array_param("ids", list(ids), Integer))
+    )
+
+
+# --- compiling ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Compiled SQL with its positional parameters."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
+def compile_statement(statement: Select[Any]) -> Statement:
+    compiled = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    values = compiled.construct_params()
+    order = compiled.positiontup or []
+    return Statement(str(compiled), tuple(values[name] for name in order))
+
+
+def any_of(expression: Expr, values: Sequence[Any], sql_type: Any = Text) -> Expr:
+    """expression = ANY($n) for a list parameter."""
+    from sqlalchemy import bindparam
+
+    return expression == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
+
+
+def all_of(*conditions: Expr) -> Expr:
+    return and_(*conditions) if conditions else true()
+
+
+def either(*conditions: Expr) -> Expr:
+    return or_(*conditions)
+
+
+Kind = Literal["one", "many"]
