@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
-import strawberry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -23,7 +22,7 @@ from config.settings import Settings
 from db.migrate import head_revision
 from db.pool import create_read_pool
 from db.release import latest_release
-from schema.schema import build_schema
+from schema.schema import TherapySchema, build_schema
 from seeds.export import build_export
 
 logger = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ logger = logging.getLogger(__name__)
 Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 
 
-def create_app(settings: Settings, database_url: str, schema: strawberry.Schema | None = None) -> Starlette:
+def create_app(settings: Settings, database_url: str, schema: TherapySchema | None = None) -> Starlette:
     """Build the app; the read-only pool is opened in the lifespan and kept in app.state."""
     if schema is None:
         schema = build_schema(settings.limits, settings.max_batch, settings.compiler)

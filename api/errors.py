@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 from graphql import GraphQLError
 
-from schema.errors import DATABASE_UNAVAILABLE, error_code, is_database_unavailable
+from schema.errors import DATABASE_UNAVAILABLE, error_code
 
 logger = logging.getLogger("api.errors")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")

@@ -17,13 +17,15 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from api.errors import DATABASE_ERRORS, DATABASE_UNAVAILABLE, error_code, format_error
+from api.errors import DATABASE_ERRORS, format_error
 from api.logs import request_id_var
 from config.settings import Settings
 from db.queries import QueryRunner
 from db.release import latest_release
 from schema.context import Context
 from schema.engine import cache_key
+from schema.errors import DATABASE_UNAVAILABLE
+from schema.schema import TherapySchema
 
 RETRY_AFTER_SECONDS = "5"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -39,8 +41,9 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: Any, settings: Settings) -> None:
+    def __init__(self, schema: TherapySchema, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self.engine = schema.engine
         self.settings = settings
         self._release: tuple[float, str] = (0.0, "")
         html = super().graphql_ide_html
@@ -71,19 +74,18 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {"data": result.data}
-        if result.errors and result.data is None and all(not e.path for e in result.errors):
+        request_error = (
+            bool(result.errors) and result.data is None and all(not e.path for e in result.errors or [])
+        )
+        if request_error and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
             # Parse, validation or limit errors (no field path): nothing was executed.
-            request.state.request_error = True
-            if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
-                # GraphQL over HTTP: a request error has no `data` entry and a 4xx status.
-                del response["data"]
+            # GraphQL over HTTP: a request error has no `data` entry and a 4xx status.
+            del response["data"]
         if result.errors:
             request_id = request_id_var.get()
             response["errors"] = [
                 format_error(e, request_id, self.settings.field_suggestions) for e in result.errors
             ]
-            if any(error_code(e) == DATABASE_UNAVAILABLE for e in result.errors):
-                request.state.database_unavailable = True
         if result.extensions:
             response["extensions"] = result.extensions
         if not result.errors and isinstance(request, Request):
@@ -120,8 +122,22 @@ class GraphQLView(GraphQL[Context, None]):
             and response.headers.get("content-type", "").startswith("application/json")
         ):
             response.headers["content-type"] = GRAPHQL_RESPONSE
-            if getattr(request.state, "request_error", False) and response.status_code == 200:
-                response.status_code = 400
+        return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """The status follows from the answer itself: 503 on an outage, 400 for a request error."""
+        response = super().create_response(response_data, sub_response)
+        answers = response_data if isinstance(response_data, list) else [response_data]
+        errors: list[Any] = [error for a in answers for error in a.get("errors") or []]
+        codes = {(error.get("extensions") or {}).get("code") for error in errors}
+        if DATABASE_UNAVAILABLE in codes:
+            response.status_code = 503
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+            response.headers["Cache-Control"] = "no-store"
+        elif any("data" not in a for a in answers):
+            response.status_code = 400  # GraphQL over HTTP: a request error has no `data`
         return response
 
     async def fast_path(self, request: Request) -> Response | None:
@@ -135,7 +151,7 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         if key is None or not isinstance(key[0], str):
             return None
-        body = await self.schema.engine.replay(key, QueryRunner(request.app.state.pool))
+        body = await self.engine.replay(key, QueryRunner(request.app.state.pool))
         if body is None:
             return None
         media_type = (
@@ -156,7 +172,7 @@ class GraphQLView(GraphQL[Context, None]):
         except (orjson.JSONDecodeError, KeyError, TypeError):
             return
         if key is not None and isinstance(key[0], str):
-            self.schema.engine.mark_answered(key, orjson.dumps(response["extensions"]))
+            self.engine.mark_answered(key, orjson.dumps(response["extensions"]))
 
     async def _run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         etag = None
@@ -184,10 +200,8 @@ class GraphQLView(GraphQL[Context, None]):
             context=UNSET if context is None else context,
             root_value=UNSET if root_value is None else root_value,
         )
-        if isinstance(request, Request) and getattr(request.state, "database_unavailable", False):
-            response.status_code = 503
-            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
-            response.headers["Cache-Control"] = "no-store"
+        if response.status_code == 503:
+            pass  # headers set with the status (create_response)
         elif etag is not None and response.status_code == 200:
             response.headers["ETag"] = etag
             response.headers["Cache-Control"] = GET_CACHE_CONTROL

@@ -34,7 +34,6 @@ from bench.queries import QUERIES, BenchQuery
 from bench.scale import scale_up
 from config.settings import PROJECT_ROOT
 from db import migrate
-from schema.search import SEARCH_SQL
 from seeds.loader import seed
 
 NODE_DIR = PROJECT_ROOT / "bench" / ".node"
@@ -99,8 +98,9 @@ async def prepare_database(url: str, scale: int) -> None:
         # PostGraphile v5 only filters and orders by indexed columns; these serve every server alike.
         await connection.execute("CREATE INDEX ON trials (phase); CREATE INDEX ON trials (enrollment)")
         # The same search SQL as the service, as a function PostGraphile and the raw baseline can call.
-        body = SEARCH_SQL.replace("$2::text[]", "NULL::text[]").replace("$3", "0.3").replace("$4", "n")
-        body = body.replace("$1", "q")
+        search_sql = (PROJECT_ROOT / "schema" / "sql" / "search.sql").read_text()
+        body = search_sql.replace("CAST(:types AS text[])", "NULL::text[]").replace(":min_score", "0.3")
+        body = body.replace(":first", "n").replace(":query", "q")
         await connection.execute(
             f"""
             CREATE TYPE bench_search_hit AS (label text, field text, score float8);

@@ -12,7 +12,7 @@ import pytest
 from graphql import GraphQLError
 
 from api.app import create_app
-from api.errors import error_code
+from schema.errors import error_code
 from config.settings import Settings
 from db.queries import InvalidTextArgument, QueryRunner
 from tests.conftest import read_pool, serve
