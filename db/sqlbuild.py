@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    Boolean,
     ColumnElement,
     FromClause,
     Integer,
@@ -30,23 +29,22 @@ from sqlalchemy import (
     Select,
     String,
     Text,
-    and_,
     any_,
+    bindparam,
     case,
     cast,
     column,
     func,
     literal_column,
     null,
-    or_,
     select,
     true,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.sql.elements import Label
 
-DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+from db.store import DIALECT
+
 _QUOTE = String().literal_processor(DIALECT)  # type: ignore[no-untyped-call]
 MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 
@@ -83,7 +81,7 @@ class Value:
         expression = self.read(row)
         if self.enum is None:
             return expression
-        return case({stored: constant(name) for stored, name in self.enum.items()}, value=expression)
+        return case(*[(expression == constant(stored), constant(name)) for stored, name in self.enum.items()])
 
 
 @dataclass(frozen=True)
@@ -402,9 +400,6 @@ def _page_parts(plan: Page) -> _PageParts:
     return _PageParts(page, total, has_next, has_previous, first_cursor, last_cursor)
 
 
-_PAGE_INFO = {"has_next": "has_next", "has_previous": "has_previous", "start_cursor": "start_cursor"}
-
-
 def _page_info_json(parts: _PageParts, picks: tuple[Pick, ...]) -> Expr:
     expressions = {
         "has_next": parts.has_next,
@@ -508,9 +503,6 @@ def page_statement(plan: Page) -> Select[Any]:
     return select(state, items).select_from(state.outerjoin(items, true())).order_by(items.c.__position)
 
 
-_ARRAY_TYPES: dict[str, Any] = {"INTEGER": Integer, "BOOLEAN": Boolean}
-
-
 def relation_batch_statement(
     parent: Entity, relation: Relation, keys: Sequence[tuple[Any, ...]]
 ) -> Select[Any]:
@@ -542,8 +534,6 @@ def relation_batch_statement(
 
 
 def _array_param(name: str, values: list[Any], sql_type: Any) -> Expr:
-    from sqlalchemy import bindparam
-
     return bindparam(name, values, type_=ARRAY(sql_type))
 
 
@@ -556,36 +546,3 @@ def by_ids_statement(entity_name: str, ids: Sequence[int]) -> Select[Any]:
 
 
 # --- compiling ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Statement:
-    """Compiled SQL with its positional parameters."""
-
-    sql: str
-    params: tuple[Any, ...]
-
-
-def compile_statement(statement: Select[Any]) -> Statement:
-    compiled = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
-    values = compiled.construct_params()
-    order = compiled.positiontup or []
-    return Statement(str(compiled), tuple(values[name] for name in order))
-
-
-def any_of(expression: Expr, values: Sequence[Any], sql_type: Any = Text) -> Expr:
-    """expression = ANY($n) for a list parameter."""
-    from sqlalchemy import bindparam
-
-    return expression == any_(bindparam(None, list(values), type_=ARRAY(sql_type)))
-
-
-def all_of(*conditions: Expr) -> Expr:
-    return and_(*conditions) if conditions else true()
-
-
-def either(*conditions: Expr) -> Expr:
-    return or_(*conditions)
-
-
-Kind = Literal["one", "many"]

@@ -21,7 +21,8 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from db.queries import QueryRunner
-from db.sqlbuild import Statement, compile_statement, operation_statement
+from db.sqlbuild import operation_statement
+from db.store import Statement, compile_statement
 from schema.planner import Planner, find_operation
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class Engine:
         errors = list(prepared.errors) or None
         if prepared.statement is None:
             return GraphQLExecutionResult(data=None, errors=errors)
-        text = await db.fetchval(prepared.statement.sql, *prepared.statement.params)
+        text = await db.fetchval(prepared.statement.sql, *prepared.statement.arguments())
         return GraphQLExecutionResult(data=orjson.Fragment(text), errors=errors)  # type: ignore[arg-type]
 
     def mark_answered(self, key: CacheKey, extensions: bytes) -> None:
@@ -114,7 +115,7 @@ class Engine:
         prepared = self._plans.get(key)
         if extensions is None or prepared is None or prepared.statement is None:
             return None
-        text: str = await db.fetchval(prepared.statement.sql, *prepared.statement.params)
+        text: str = await db.fetchval(prepared.statement.sql, *prepared.statement.arguments())
         return b'{"data":' + text.encode() + b',"extensions":' + extensions + b"}"
 
 

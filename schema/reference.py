@@ -26,11 +26,11 @@ from db.sqlbuild import (
     Relation,
     RootPlan,
     by_ids_statement,
-    compile_statement,
     page_statement,
     relation_batch_statement,
     rows_statement,
 )
+from db.store import compile_statement
 from schema.pagination import Connection, Edge, PageInfo
 
 TYPES: dict[str, type[Any]] = {}  # entity name -> Strawberry class
@@ -64,7 +64,7 @@ class Loaders:
 
     async def _fetch(self, statement: Select[Any]) -> list[Any]:
         compiled = compile_statement(statement)
-        return await self.db.fetch(compiled.sql, *compiled.params)
+        return await self.db.fetch(compiled.sql, *compiled.arguments())
 
     async def run_root(self, plan: RootPlan | None) -> Any:
         if plan is None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     FromClause,
     Integer,
     Text,
+    all_,
     bindparam,
     case,
     cast,
@@ -127,7 +128,7 @@ def _hits_of_identifier(asked: FromClause) -> Rows:
         )
         .ext(distinct_on(document.c.type, document.c.id))
         .where(
-            document.c.field.not_in(["title", "description", "mechanism", "disease"]),
+            document.c.field != all_(param(["title", "description", "mechanism", "disease"], ARRAY(Text))),
             (lower(document.c.text) == lower(identifier)) | (lower(document.c.key) == lower(identifier)),
         )
         .order_by(document.c.type, document.c.id, document.c.field, document.c.text)

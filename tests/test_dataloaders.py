@@ -42,9 +42,7 @@ async def pool(seeded_url: str, settings: Settings) -> AsyncIterator[asyncpg.Poo
 
 async def run(pool: asyncpg.Pool, settings: Settings, variables: dict[str, Any]) -> tuple[Any, list[str]]:
     runner = QueryRunner(pool)
-    result = await schema.execute(
-        NESTED, variable_values=variables, context_value=Context(db=runner)
-    )
+    result = await schema.execute(NESTED, variable_values=variables, context_value=Context(db=runner))
     assert result.errors is None, result.errors
     return result.data, runner.statements
 

@@ -1,0 +1,105 @@
+"""The query engine: every field has a plan, every example is one statement, caches are bounded."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import asyncpg
+import orjson
+import pytest
+from graphql import GraphQLObjectType, parse
+
+from api.graphql_view import EXAMPLES
+from bench.queries import QUERIES
+from config.settings import PROJECT_ROOT, Settings
+from db.queries import QueryRunner
+from db.sqlbuild import ENTITIES
+from schema.context import Context
+from schema.engine import Engine
+from schema.schema import build_schema
+from tests.conftest import read_pool
+from tests.test_compiler import exact_json
+
+COMPILED = build_schema(compiler=True)
+REFERENCE = build_schema(compiler=False)
+
+
+@pytest.fixture(scope="module")
+async def pool(seeded_url: str, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await read_pool(seeded_url, settings)
+    yield pool
+    await pool.close()
+
+
+def _documents() -> list[tuple[str, str | None]]:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    documents: list[tuple[str, str | None]] = [
+        (q, None) for q in re.findall(r"```graphql\n(.*?)```", readme, re.S)
+    ]
+    documents += [(EXAMPLES, line.split()[1]) for line in EXAMPLES.splitlines() if line.startswith("query ")]
+    documents += [(q.ours, None) for q in QUERIES]
+    return documents
+
+
+def test_every_field_of_every_entity_has_a_plan() -> None:
+    graphql_schema = COMPILED._schema
+    for type_name, entity in ENTITIES.items():
+        object_type = graphql_schema.get_type(type_name)
+        assert isinstance(object_type, GraphQLObjectType), type_name
+        python_names = {COMPILED.config.name_converter.get_graphql_name(f): f.python_name
+                        for f in COMPILED.get_type_by_name(type_name).fields}  # type: ignore[union-attr]  # fmt: skip
+        for name in object_type.fields:
+            planned = (name == "id" and entity.key is not None) or (
+                python_names[name] in entity.values or python_names[name] in entity.relations
+            )
+            assert planned, f"{type_name}.{name} has no plan"
+
+
+def test_every_root_field_is_a_plan_function() -> None:
+    definition = COMPILED.query.__strawberry_definition__  # type: ignore[attr-defined]
+    unplanned = [f.python_name for f in definition.fields if not f.metadata.get("planned")]
+    assert unplanned == []
+
+
+async def test_every_example_is_one_statement_and_matches_the_reference(pool: asyncpg.Pool) -> None:
+    documents = _documents()
+    assert len(documents) >= 16
+    for query, operation in documents:
+        answers = []
+        for schema in (COMPILED, REFERENCE):
+            runner = QueryRunner(pool)
+            result = await schema.execute(query, operation_name=operation, context_value=Context(db=runner))
+            assert result.errors is None, (operation, query, result.errors)
+            answers.append(exact_json(result.data))
+            if schema is COMPILED:
+                assert len(runner.statements) == 1, (operation, query)
+                # The JSON text PostgreSQL built goes out as it is.
+                assert isinstance(result.data, orjson.Fragment)
+        assert answers[0] == answers[1], (operation, query)
+
+
+async def test_whole_floats_and_enums_are_written_alike(pool: asyncpg.Pool) -> None:
+    query = "{ outcomes(first: 100) { nodes { hazardRatio analysis armResults { median rate unit } } } }"
+    texts = []
+    for schema in (COMPILED, REFERENCE):
+        result = await schema.execute(query, context_value=Context(db=QueryRunner(pool)))
+        texts.append(exact_json(result.data))
+    assert texts[0] == texts[1]
+    assert re.search(rb'"rate":\d+\.0[,}]', texts[0]), "a whole-number rate is written as a Float (8.0)"
+
+
+def test_plan_cache_is_bounded_in_entries_and_bytes() -> None:
+    engine = Engine(max_entries=3, max_bytes=10_000_000)
+    engine.schema = COMPILED
+    for n in range(10):
+        query = f'{{ agent(name: "a{n}") {{ name }} }}'
+        assert engine.prepare(parse(query), query, None, {}) is not None
+    assert len(engine) == 3
+    small = Engine(max_entries=1000, max_bytes=200_000)
+    small.schema = COMPILED
+    for n in range(50):
+        query = f"{{ trials(first: {n}) {{ nodes {{ slug acronym phase }} }} }}"
+        small.prepare(parse(query), query, None, {})
+    assert 0 < small.cached_bytes <= 200_000
+    assert len(small) < 50
