@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,120 +119,179 @@ _UniqueKeyLoader.add_constructor(
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
+# (field path, message) pairs found while checking one entry's fields.
+FieldProblems = list[tuple[str, str]]
+# (ok, normalised value)
+Checked = tuple[bool, Any]
 
-def _check_value(value: Any, spec: F, path: str, problems: list[tuple[str, str]]) -> tuple[bool, Any]:
+
+def _bad(problems: FieldProblems, path: str, message: str) -> Checked:
+    problems.append((path, message))
+    return False, None
+
+
+def _check_text(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, str) or not value.strip():
+        return _bad(problems, path, f"expected a non-empty string, got {_show(value)}")
+    return True, value.strip()
+
+
+def _check_int(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return _bad(problems, path, f"expected an integer, got {_show(value)}")
+    if value < 0:
+        return _bad(problems, path, f"expected a non-negative integer, got {value}")
+    return True, value
+
+
+def _check_number(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _bad(problems, path, f"expected a number, got {_show(value)}")
+    if not math.isfinite(value):
+        return _bad(problems, path, f"expected a finite number, got {value}")
+    return True, value
+
+
+def _check_bool(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, bool):
+        return _bad(problems, path, f"expected true or false, got {_show(value)}")
+    return True, value
+
+
+def _check_enum(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if value not in spec.choices:
+        return _bad(problems, path, f"expected one of {', '.join(spec.choices)}; got {_show(value)}")
+    return True, value
+
+
+def _check_pattern(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return _bad(problems, path, f"expected a string, got {_show(value)}")
+    text = str(value).strip()
+    if not re.match(spec.pattern, text):
+        return _bad(problems, path, f"{text!r} does not match the expected format {spec.pattern}")
+    return True, text
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _check_date(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if _is_date(value):
+        return True, value
+    if isinstance(value, str):
+        try:
+            return True, dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return _bad(problems, path, f"expected a date YYYY-MM-DD, got {_show(value)}")
+
+
+def _check_partial_date(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if _is_date(value):
+        return True, PartialDate(value, "day")
+    text = str(value) if isinstance(value, (str, int)) else ""
+    match = _PARTIAL_DATE.match(text)
+    if not match:
+        return _bad(problems, path, f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {_show(value)}")
+    year, month, day = match.groups()
+    try:
+        date = dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        return _bad(problems, path, f"{text!r} is not a real date")
+    precision = "day" if day else "month" if month else "year"
+    return True, PartialDate(date, precision)
+
+
+def _check_str_list(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, list):
+        return _bad(problems, path, f"expected a list of strings, got {_show(value)}")
+    items: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, (str, int)) or isinstance(item, bool) or not str(item).strip():
+            problems.append((f"{path}[{index}]", f"expected a string, got {_show(item)}"))
+        else:
+            items.append(str(item).strip())
+    return True, items
+
+
+def _check_ref(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, str) or not value.strip():
+        return _bad(problems, path, f"expected a {spec.ref} key, got {_show(value)}")
+    return True, value.strip()
+
+
+def _check_ref_list(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return _bad(problems, path, f"expected a list of {spec.ref} keys, got {_show(value)}")
+    if len(set(value)) != len(value):
+        return _bad(problems, path, "lists the same key twice")
+    return True, list(value)
+
+
+def _is_bound(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _check_ci(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, list) or len(value) != 2 or not all(_is_bound(v) for v in value):
+        return _bad(problems, path, f"expected [lower, upper] (numbers or null), got {_show(value)}")
+    lower, upper = value
+    if lower is not None and upper is not None and lower > upper:
+        return _bad(problems, path, f"lower bound {lower} is above upper bound {upper}")
+    return True, (lower, upper)
+
+
+def _check_object(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, dict):
+        return _bad(problems, path, f"expected a mapping, got {_show(value)}")
+    return True, _check_fields(value, spec.spec, path, problems)
+
+
+def _check_object_list(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    if not isinstance(value, list):
+        return _bad(problems, path, f"expected a list, got {_show(value)}")
+    out = []
+    for index, item in enumerate(value):
+        item_path = f"{path}[{index}]"
+        if not isinstance(item, dict):
+            problems.append((item_path, f"expected a mapping, got {_show(item)}"))
+            continue
+        out.append(_check_fields(item, spec.spec, item_path, problems))
+    return True, out
+
+
+# Field kind (seeds/spec.py) -> its check.
+CHECKS: dict[str, Callable[[Any, F, str, FieldProblems], Checked]] = {
+    "str": _check_text,
+    "text": _check_text,
+    "int": _check_int,
+    "number": _check_number,
+    "bool": _check_bool,
+    "enum": _check_enum,
+    "pattern": _check_pattern,
+    "date": _check_date,
+    "partial_date": _check_partial_date,
+    "str_list": _check_str_list,
+    "ref": _check_ref,
+    "ref_list": _check_ref_list,
+    "ci": _check_ci,
+    "object": _check_object,
+    "object_list": _check_object_list,
+}
+
+
+def _check_value(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
     """Return (ok, normalised value); append (field path, message) on failure."""
-
-    def bad(message: str) -> tuple[bool, Any]:
-        problems.append((path, message))
-        return False, None
-
-    kind = spec.kind
-    if kind in ("str", "text"):
-        if not isinstance(value, str) or not value.strip():
-            return bad(f"expected a non-empty string, got {_show(value)}")
-        return True, value.strip()
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            return bad(f"expected an integer, got {_show(value)}")
-        if value < 0:
-            return bad(f"expected a non-negative integer, got {value}")
-        return True, value
-    if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return bad(f"expected a number, got {_show(value)}")
-        if not math.isfinite(value):
-            return bad(f"expected a finite number, got {value}")
-        return True, value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            return bad(f"expected true or false, got {_show(value)}")
-        return True, value
-    if kind == "enum":
-        if value not in spec.choices:
-            return bad(f"expected one of {', '.join(spec.choices)}; got {_show(value)}")
-        return True, value
-    if kind == "pattern":
-        if not isinstance(value, (str, int)) or isinstance(value, bool):
-            return bad(f"expected a string, got {_show(value)}")
-        text = str(value).strip()
-        if not re.match(spec.pattern, text):
-            return bad(f"{text!r} does not match the expected format {spec.pattern}")
-        return True, text
-    if kind == "date":
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return True, value
-        if isinstance(value, str):
-            try:
-                return True, dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        return bad(f"expected a date YYYY-MM-DD, got {_show(value)}")
-    if kind == "partial_date":
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            return True, PartialDate(value, "day")
-        text = str(value) if isinstance(value, (str, int)) else ""
-        match = _PARTIAL_DATE.match(text)
-        if match:
-            year, month, day = match.groups()
-            try:
-                date = dt.date(int(year), int(month or 1), int(day or 1))
-            except ValueError:
-                return bad(f"{text!r} is not a real date")
-            precision = "day" if day else "month" if month else "year"
-            return True, PartialDate(date, precision)
-        return bad(f"expected YYYY, YYYY-MM or YYYY-MM-DD, got {_show(value)}")
-    if kind == "str_list":
-        if not isinstance(value, list):
-            return bad(f"expected a list of strings, got {_show(value)}")
-        items: list[str] = []
-        for index, item in enumerate(value):
-            if not isinstance(item, (str, int)) or isinstance(item, bool) or not str(item).strip():
-                problems.append((f"{path}[{index}]", f"expected a string, got {_show(item)}"))
-            else:
-                items.append(str(item).strip())
-        return True, items
-    if kind == "ref":
-        if not isinstance(value, str) or not value.strip():
-            return bad(f"expected a {spec.ref} key, got {_show(value)}")
-        return True, value.strip()
-    if kind == "ref_list":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return bad(f"expected a list of {spec.ref} keys, got {_show(value)}")
-        if len(set(value)) != len(value):
-            return bad("lists the same key twice")
-        return True, list(value)
-    if kind == "ci":
-        if (
-            not isinstance(value, list)
-            or len(value) != 2
-            or not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in value)
-        ):
-            return bad(f"expected [lower, upper] (numbers or null), got {_show(value)}")
-        lower, upper = value
-        if lower is not None and upper is not None and lower > upper:
-            return bad(f"lower bound {lower} is above upper bound {upper}")
-        return True, (lower, upper)
-    if kind == "object":
-        if not isinstance(value, dict):
-            return bad(f"expected a mapping, got {_show(value)}")
-        return True, _check_fields(value, spec.spec, path, problems)
-    if kind == "object_list":
-        if not isinstance(value, list):
-            return bad(f"expected a list, got {_show(value)}")
-        out = []
-        for index, item in enumerate(value):
-            item_path = f"{path}[{index}]"
-            if not isinstance(item, dict):
-                problems.append((item_path, f"expected a mapping, got {_show(item)}"))
-                continue
-            out.append(_check_fields(item, spec.spec, item_path, problems))
-        return True, out
-    raise AssertionError(f"unknown field kind {kind}")
+    check = CHECKS.get(spec.kind)
+    if check is None:
+        raise AssertionError(f"unknown field kind {spec.kind}")
+    return check(value, spec, path, problems)
 
 
 def _check_fields(
-    data: dict[str, Any], spec: dict[str, F], prefix: str, problems: list[tuple[str, str]]
+    data: dict[str, Any], spec: dict[str, F], prefix: str, problems: FieldProblems
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in data:
@@ -260,117 +320,134 @@ def seed_files(seeds_dir: Path) -> list[Path]:
     return sorted(p for p in seeds_dir.rglob("*.yaml") if p.is_file())
 
 
+def _decode(raw: bytes) -> tuple[str, str | None]:
+    """(text, None), or ("", what makes the file unreadable before parsing)."""
+    if len(raw) > MAX_FILE_BYTES:
+        return "", f"file is larger than {MAX_FILE_BYTES} bytes"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return "", "starts with a byte-order mark; save it as UTF-8 without BOM"
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return "", f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
+
+
+def _parse(text: str) -> tuple[Any, str | None]:
+    """(document, None), or (None, why it cannot be read)."""
+    try:
+        refusal = _refuse_hostile_structure(text)
+        if refusal is not None:
+            return None, refusal
+        return yaml.load(text, Loader=_UniqueKeyLoader), None
+    except yaml.YAMLError as exc:
+        return None, f"YAML syntax error: {exc}".replace("\n", " ")
+    except RecursionError:
+        return None, "nesting too deep to read"
+
+
+@dataclass
+class _DatasetReader:
+    """Collects the validated entries of every file, and every problem found on the way."""
+
+    problems: list[Problem] = field(default_factory=list)
+    entries: dict[str, list[Entry]] = field(
+        default_factory=lambda: {kind: [] for kind, _, _ in SECTIONS.values()}
+    )
+    version: str | None = None
+    sources_by_slug: dict[str, Entry] = field(default_factory=dict)
+
+    def read_file(self, rel: str, raw: bytes) -> None:
+        text, problem = _decode(raw)
+        document, problem = _parse(text) if problem is None else (None, problem)
+        if problem is not None:
+            self.problems.append(Problem(rel, "-", "-", problem))
+        elif document is None:
+            return
+        elif not isinstance(document, dict):
+            self.problems.append(Problem(rel, "-", "-", "top level must be a mapping of section names"))
+        else:
+            for section, items in document.items():
+                self.read_section(rel, section, items)
+
+    def read_section(self, rel: str, section: Any, items: Any) -> None:
+        if section == "release":
+            self.read_release(rel, items)
+        elif section not in SECTIONS:
+            expected = f"unknown section (expected one of: release, {', '.join(SECTIONS)})"
+            self.problems.append(Problem(rel, str(section), "-", expected))
+        elif not isinstance(items, list):
+            self.problems.append(Problem(rel, section, "-", "expected a list of entries"))
+        else:
+            for index, item in enumerate(items):
+                self.read_entry(rel, section, index, item)
+
+    def read_release(self, rel: str, items: Any) -> None:
+        if not isinstance(items, dict):
+            self.problems.append(Problem(rel, "release", "-", "expected a mapping"))
+            return
+        release_problems: FieldProblems = []
+        release = _check_fields(items, RELEASE, "", release_problems)
+        self.problems.extend(Problem(rel, "release", f, m) for f, m in release_problems)
+        if self.version is not None:
+            self.problems.append(Problem(rel, "release", "version", "release is defined twice"))
+        self.version = release.get("version", self.version)
+
+    def read_entry(self, rel: str, section: str, index: int, item: Any) -> None:
+        kind, key_field, spec = SECTIONS[section]
+        label = f"{section}[{index}]"
+        if isinstance(item, dict) and isinstance(item.get(key_field), str):
+            label = f"{section}[{index}] ({item[key_field]})"
+        if not isinstance(item, dict):
+            self.problems.append(Problem(rel, label, "-", "expected a mapping"))
+            return
+        field_problems: FieldProblems = []
+        data = _check_fields(item, spec, "", field_problems)
+        self.problems.extend(Problem(rel, label, f, m) for f, m in field_problems)
+        if field_problems:
+            return
+        entry = Entry(rel, label, data)
+        if kind == "source" and not self.first_definition(entry):
+            return
+        self.entries[kind].append(entry)
+
+    def first_definition(self, entry: Entry) -> bool:
+        """A source may be defined in several files: later definitions only add fields."""
+        data = entry.data
+        previous = self.sources_by_slug.get(data["slug"])
+        if previous is None:
+            self.sources_by_slug[data["slug"]] = entry
+            return True
+        conflicts = _source_conflicts(previous.data, data)
+        if conflicts:
+            message = f"source {data['slug']!r} is also defined in {previous.file} with a different value"
+            self.problems.append(Problem(entry.file, entry.label, ", ".join(conflicts), message))
+        for key, value in data.items():
+            previous.data.setdefault(key, value)
+        return False
+
+
 def load_dataset(seeds_dir: Path) -> Dataset:
     """Parse and validate all seed files under `seeds_dir`; raise SeedError listing every problem."""
-    problems: list[Problem] = []
     files = seed_files(seeds_dir)
     if not files:
         raise SeedError([Problem(str(seeds_dir), "-", "-", "no seed files (*.yaml) found")])
     digest = hashlib.sha256()
-    entries: dict[str, list[Entry]] = {kind: [] for kind, _, _ in SECTIONS.values()}
-    version: str | None = None
-    sources_by_slug: dict[str, Entry] = {}
-
+    reader = _DatasetReader()
     for path in files:
         rel = path.relative_to(seeds_dir.parent).as_posix()
         raw = path.read_bytes()
         digest.update(rel.encode() + b"\0" + raw + b"\0")
-        if len(raw) > MAX_FILE_BYTES:
-            problems.append(Problem(rel, "-", "-", f"file is larger than {MAX_FILE_BYTES} bytes"))
-            continue
-        if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
-            problems.append(
-                Problem(rel, "-", "-", "starts with a byte-order mark; save it as UTF-8 without BOM")
-            )
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(rel, "-", "-", f"not valid UTF-8 ({exc.reason} at byte {exc.start})"))
-            continue
-        try:
-            refusal = _refuse_hostile_structure(text)
-            if refusal is not None:
-                problems.append(Problem(rel, "-", "-", refusal))
-                continue
-            document = yaml.load(text, Loader=_UniqueKeyLoader)
-        except yaml.YAMLError as exc:
-            problems.append(Problem(rel, "-", "-", f"YAML syntax error: {exc}".replace("\n", " ")))
-            continue
-        except RecursionError:
-            problems.append(Problem(rel, "-", "-", "nesting too deep to read"))
-            continue
-        if document is None:
-            continue
-        if not isinstance(document, dict):
-            problems.append(Problem(rel, "-", "-", "top level must be a mapping of section names"))
-            continue
-        for section, items in document.items():
-            if section == "release":
-                release_problems: list[tuple[str, str]] = []
-                if not isinstance(items, dict):
-                    problems.append(Problem(rel, "release", "-", "expected a mapping"))
-                    continue
-                release = _check_fields(items, RELEASE, "", release_problems)
-                problems.extend(Problem(rel, "release", f, m) for f, m in release_problems)
-                if version is not None:
-                    problems.append(Problem(rel, "release", "version", "release is defined twice"))
-                version = release.get("version", version)
-                continue
-            if section not in SECTIONS:
-                problems.append(
-                    Problem(
-                        rel,
-                        str(section),
-                        "-",
-                        f"unknown section (expected one of: release, {', '.join(SECTIONS)})",
-                    )
-                )
-                continue
-            kind, key_field, spec = SECTIONS[section]
-            if not isinstance(items, list):
-                problems.append(Problem(rel, section, "-", "expected a list of entries"))
-                continue
-            for index, item in enumerate(items):
-                label = f"{section}[{index}]"
-                if isinstance(item, dict) and isinstance(item.get(key_field), str):
-                    label = f"{section}[{index}] ({item[key_field]})"
-                if not isinstance(item, dict):
-                    problems.append(Problem(rel, label, "-", "expected a mapping"))
-                    continue
-                field_problems: list[tuple[str, str]] = []
-                data = _check_fields(item, spec, "", field_problems)
-                problems.extend(Problem(rel, label, f, m) for f, m in field_problems)
-                if field_problems:
-                    continue
-                entry = Entry(rel, label, data)
-                if kind == "source":
-                    previous = sources_by_slug.get(data["slug"])
-                    if previous is not None:
-                        conflicts = _source_conflicts(previous.data, data)
-                        if conflicts:
-                            problems.append(
-                                Problem(
-                                    rel,
-                                    label,
-                                    ", ".join(conflicts),
-                                    f"source {data['slug']!r} is also defined in {previous.file} "
-                                    "with a different value",
-                                )
-                            )
-                        for key, value in data.items():
-                            previous.data.setdefault(key, value)
-                        continue
-                    sources_by_slug[data["slug"]] = entry
-                entries[kind].append(entry)
-
-    if version is None:
+        reader.read_file(rel, raw)
+    problems = reader.problems
+    if reader.version is None:
         problems.append(Problem("seeds/release.yaml", "release", "version", "no data release version found"))
-    problems.extend(_check_references(entries))
+    problems.extend(_check_references(reader.entries))
     if problems:
         raise SeedError(problems)
-    assert version is not None
-    return Dataset(version=version, checksum=digest.hexdigest(), file_count=len(files), entries=entries)
+    assert reader.version is not None
+    return Dataset(
+        version=reader.version, checksum=digest.hexdigest(), file_count=len(files), entries=reader.entries
+    )
 
 
 def _source_conflicts(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
@@ -384,156 +461,158 @@ def _source_conflicts(first: dict[str, Any], second: dict[str, Any]) -> list[str
     ]
 
 
-def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
-    problems: list[Problem] = []
+class _References:
+    """Checks that references name existing entries; collects every problem in order."""
+
+    def __init__(self, keys: dict[str, set[str]], problems: list[Problem]) -> None:
+        self.keys = keys
+        self.problems = problems
+
+    def problem(self, entry: Entry, path: str, message: str) -> None:
+        self.problems.append(Problem(entry.file, entry.label, path, message))
+
+    def check(self, entry: Entry, path: str, kind: str, value: Any) -> None:
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if item not in self.keys[kind]:
+                self.problem(entry, path, f"unknown {kind} {item!r}")
+
+    def check_optional(self, entry: Entry, data: dict[str, Any], path: str, name: str, kind: str) -> None:
+        if name in data:
+            self.check(entry, path + name, kind, data[name])
+
+    def check_sources(self, entry: Entry, path: str, data: dict[str, Any]) -> None:
+        self.check_optional(entry, data, path, "sources", "source")
+
+
+def _unique_keys(entries: dict[str, list[Entry]], problems: list[Problem]) -> dict[str, set[str]]:
+    """Each kind's keys; a key defined twice is a problem."""
     keys: dict[str, set[str]] = {}
-    for section, (kind, key_field, _) in SECTIONS.items():
+    for kind, key_field, _ in SECTIONS.values():
         seen: dict[str, Entry] = {}
         for entry in entries[kind]:
             key = entry.data[key_field]
             if key in seen:
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        key_field,
-                        f"duplicate {kind} key {key!r} (first defined in {seen[key].file})",
-                    )
-                )
+                message = f"duplicate {kind} key {key!r} (first defined in {seen[key].file})"
+                problems.append(Problem(entry.file, entry.label, key_field, message))
             seen[key] = entry
         keys[kind] = set(seen)
-        del section
+    return keys
 
-    def check(entry: Entry, path: str, kind: str, value: Any) -> None:
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            if item not in keys[kind]:
-                problems.append(Problem(entry.file, entry.label, path, f"unknown {kind} {item!r}"))
 
-    def check_sources(entry: Entry, path: str, data: dict[str, Any]) -> None:
-        if "sources" in data:
-            check(entry, f"{path}sources", "source", data["sources"])
+def _check_agent(refs: _References, entry: Entry) -> None:
+    data = entry.data
+    refs.check_sources(entry, "", data)
+    refs.check_optional(entry, data, "", "targets", "target")
+    if "biosimilar_of" in data:
+        refs.check(entry, "biosimilar_of", "agent", data["biosimilar_of"])
+        if data["biosimilar_of"] == data["slug"]:
+            refs.problem(entry, "biosimilar_of", "an agent cannot be its own biosimilar")
+    refs.check_optional(entry, data, "", "components", "agent")
+    if "adc" in data and data["modality"] != "antibody_drug_conjugate":
+        refs.problem(entry, "adc", "only an antibody_drug_conjugate has ADC details")
+    if "cell_therapy" in data and data["modality"] != "car_t":
+        refs.problem(entry, "cell_therapy", "only a car_t agent has a cell-therapy construct")
+    if _has_duplicates([r["region"] for r in data.get("regional_status", [])]):
+        refs.problem(entry, "regional_status", "a region is listed twice")
 
-    for entry in entries["target"]:
-        check_sources(entry, "", entry.data)
-    for entry in entries["agent"]:
-        data = entry.data
-        check_sources(entry, "", data)
-        if "targets" in data:
-            check(entry, "targets", "target", data["targets"])
-        if "biosimilar_of" in data:
-            check(entry, "biosimilar_of", "agent", data["biosimilar_of"])
-            if data["biosimilar_of"] == data["slug"]:
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        "biosimilar_of",
-                        "an agent cannot be its own biosimilar",
-                    )
-                )
-        if "components" in data:
-            check(entry, "components", "agent", data["components"])
-        if "adc" in data and data["modality"] != "antibody_drug_conjugate":
-            problems.append(
-                Problem(
-                    entry.file,
-                    entry.label,
-                    "adc",
-                    "only an antibody_drug_conjugate has ADC details",
-                )
-            )
-        if "cell_therapy" in data and data["modality"] != "car_t":
-            problems.append(
-                Problem(
-                    entry.file,
-                    entry.label,
-                    "cell_therapy",
-                    "only a car_t agent has a cell-therapy construct",
-                )
-            )
-        regions = [r["region"] for r in data.get("regional_status", [])]
-        if len(regions) != len(set(regions)):
-            problems.append(Problem(entry.file, entry.label, "regional_status", "a region is listed twice"))
-    for entry in entries["indication"]:
-        check_sources(entry, "", entry.data)
-        if "parent" in entry.data:
-            check(entry, "parent", "indication", entry.data["parent"])
-    problems.extend(_check_indication_cycles(entries["indication"]))
-    for entry in entries["approval"]:
-        data = entry.data
-        check_sources(entry, "", data)
-        check(entry, "agent", "agent", data["agent"])
-        check(entry, "indication", "indication", data["indication"])
-        if "pivotal_trials" in data:
-            check(entry, "pivotal_trials", "trial", data["pivotal_trials"])
-    for entry in entries["trial"]:
-        problems.extend(_check_trial(entry, check, check_sources))
-    for entry in entries["resistance_mechanism"]:
-        data = entry.data
-        check_sources(entry, "", data)
-        agents_seen: set[str] = set()
-        for index, effect in enumerate(data.get("affected_agents", [])):
-            path = f"affected_agents[{index}]."
-            check(entry, path + "agent", "agent", effect["agent"])
-            check_sources(entry, path, effect)
-            if effect["agent"] in agents_seen:
-                problems.append(Problem(entry.file, entry.label, path + "agent", "agent listed twice"))
-            agents_seen.add(effect["agent"])
-        for index, way in enumerate(data.get("overcoming", [])):
-            path = f"overcoming[{index}]."
-            if ("agent" in way) == ("strategy" in way):
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        path + "agent",
-                        "give exactly one of agent or strategy",
-                    )
-                )
-            if "agent" in way:
-                check(entry, path + "agent", "agent", way["agent"])
-            check_sources(entry, path, way)
-        names = [b["name"] for b in data.get("biomarkers", [])]
-        if len(names) != len(set(names)):
-            problems.append(Problem(entry.file, entry.label, "biomarkers", "a biomarker is listed twice"))
 
-    for entry in entries["safety_warning"]:
-        check_sources(entry, "", entry.data)
-        check(entry, "agent", "agent", entry.data["agent"])
+def _check_indication(refs: _References, entry: Entry) -> None:
+    refs.check_sources(entry, "", entry.data)
+    refs.check_optional(entry, entry.data, "", "parent", "indication")
 
+
+def _check_approval(refs: _References, entry: Entry) -> None:
+    data = entry.data
+    refs.check_sources(entry, "", data)
+    refs.check(entry, "agent", "agent", data["agent"])
+    refs.check(entry, "indication", "indication", data["indication"])
+    refs.check_optional(entry, data, "", "pivotal_trials", "trial")
+
+
+def _check_mechanism(refs: _References, entry: Entry) -> None:
+    data = entry.data
+    refs.check_sources(entry, "", data)
+    agents_seen: set[str] = set()
+    for index, effect in enumerate(data.get("affected_agents", [])):
+        path = f"affected_agents[{index}]."
+        refs.check(entry, path + "agent", "agent", effect["agent"])
+        refs.check_sources(entry, path, effect)
+        if effect["agent"] in agents_seen:
+            refs.problem(entry, path + "agent", "agent listed twice")
+        agents_seen.add(effect["agent"])
+    for index, way in enumerate(data.get("overcoming", [])):
+        path = f"overcoming[{index}]."
+        if ("agent" in way) == ("strategy" in way):
+            refs.problem(entry, path + "agent", "give exactly one of agent or strategy")
+        refs.check_optional(entry, way, path, "agent", "agent")
+        refs.check_sources(entry, path, way)
+    if _has_duplicates([b["name"] for b in data.get("biomarkers", [])]):
+        refs.problem(entry, "biomarkers", "a biomarker is listed twice")
+
+
+def _check_safety_warning(refs: _References, entry: Entry) -> None:
+    refs.check_sources(entry, "", entry.data)
+    refs.check(entry, "agent", "agent", entry.data["agent"])
+
+
+def _has_duplicates(values: list[Any]) -> bool:
+    return len(values) != len(set(values))
+
+
+def _check_unique_nct_ids(trials: list[Entry]) -> list[Problem]:
+    problems = []
     nct_seen: dict[str, Entry] = {}
-    for entry in entries["trial"]:
+    for entry in trials:
         nct = entry.data.get("nct_id")
-        if nct and nct in nct_seen:
-            problems.append(
-                Problem(
-                    entry.file,
-                    entry.label,
-                    "nct_id",
-                    f"NCT ID {nct} is also used by {nct_seen[nct].label} in {nct_seen[nct].file}",
-                )
-            )
-        if nct:
-            nct_seen[nct] = entry
-    for kind, field_name in (
-        ("agent", "name"),
-        ("indication", "name"),
-        ("resistance_mechanism", "name"),
-    ):
+        if not nct:
+            continue
+        if nct in nct_seen:
+            first = nct_seen[nct]
+            message = f"NCT ID {nct} is also used by {first.label} in {first.file}"
+            problems.append(Problem(entry.file, entry.label, "nct_id", message))
+        nct_seen[nct] = entry
+    return problems
+
+
+# Kinds whose names must differ (case-insensitively), and the field holding the name.
+UNIQUE_NAMES = (("agent", "name"), ("indication", "name"), ("resistance_mechanism", "name"))
+
+
+def _check_unique_names(entries: dict[str, list[Entry]]) -> list[Problem]:
+    problems = []
+    for kind, field_name in UNIQUE_NAMES:
         by_name: dict[str, Entry] = {}
         for entry in entries[kind]:
             name = entry.data[field_name].lower()
             if name in by_name:
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        field_name,
-                        f"name {entry.data[field_name]!r} is also used by {by_name[name].label}",
-                    )
-                )
+                message = f"name {entry.data[field_name]!r} is also used by {by_name[name].label}"
+                problems.append(Problem(entry.file, entry.label, field_name, message))
             by_name[name] = entry
+    return problems
+
+
+def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
+    problems: list[Problem] = []
+    refs = _References(_unique_keys(entries, problems), problems)
+    for entry in entries["target"]:
+        refs.check_sources(entry, "", entry.data)
+    for entry in entries["agent"]:
+        _check_agent(refs, entry)
+    for entry in entries["indication"]:
+        _check_indication(refs, entry)
+    problems.extend(_check_indication_cycles(entries["indication"]))
+    for entry in entries["approval"]:
+        _check_approval(refs, entry)
+    for entry in entries["trial"]:
+        # Reference problems go straight to the list; the trial's own follow them.
+        problems.extend(_check_trial(refs, entry))
+    for entry in entries["resistance_mechanism"]:
+        _check_mechanism(refs, entry)
+    for entry in entries["safety_warning"]:
+        _check_safety_warning(refs, entry)
+    problems.extend(_check_unique_nct_ids(entries["trial"]))
+    problems.extend(_check_unique_names(entries))
     return problems
 
 
@@ -552,18 +631,31 @@ def _check_indication_cycles(indications: list[Entry]) -> list[Problem]:
     return problems
 
 
-def _check_trial(entry: Entry, check: Any, check_sources: Any) -> list[Problem]:
+def _check_trial(refs: _References, entry: Entry) -> list[Problem]:
     problems: list[Problem] = []
     data = entry.data
-    check_sources(entry, "", data)
-    if "indications" in data:
-        check(entry, "indications", "indication", data["indications"])
+    refs.check_sources(entry, "", data)
+    refs.check_optional(entry, data, "", "indications", "indication")
     start = data.get("start_date")
     end = data.get("primary_completion_date")
     if start and end and end.value < start.value:
         problems.append(Problem(entry.file, entry.label, "primary_completion_date", "is before start_date"))
+    arm_slugs = _check_arms(refs, entry, problems)
+    outcome_slugs: set[str] = set()
+    for index, outcome in enumerate(data.get("outcomes", [])):
+        path = f"outcomes[{index}]"
+        refs.check_sources(entry, f"{path}.", outcome)
+        outcome_slugs.add(_outcome_key(entry, path, outcome, outcome_slugs, problems))
+        problems.extend(_check_hazard_ratio(entry, path, outcome))
+        problems.extend(_check_p_value(entry, path, outcome))
+        problems.extend(_check_outcome_arms(entry, path, outcome, arm_slugs))
+    return problems
+
+
+def _check_arms(refs: _References, entry: Entry, problems: list[Problem]) -> set[str]:
+    """The trial's arm slugs; duplicate arms and bad regimens are problems."""
     arm_slugs: set[str] = set()
-    for index, arm in enumerate(data.get("arms", [])):
+    for index, arm in enumerate(entry.data.get("arms", [])):
         path = f"arms[{index}]"
         if arm["slug"] in arm_slugs:
             problems.append(
@@ -575,91 +667,79 @@ def _check_trial(entry: Entry, check: Any, check_sources: Any) -> list[Problem]:
             if ("agent" in component) == ("drug" in component):
                 problems.append(Problem(entry.file, entry.label, r_path, "give exactly one of agent or drug"))
             elif "agent" in component:
-                check(entry, f"{r_path}.agent", "agent", component["agent"])
-    outcome_slugs: set[str] = set()
-    for index, outcome in enumerate(data.get("outcomes", [])):
-        path = f"outcomes[{index}]"
-        check_sources(entry, f"{path}.", outcome)
-        if "slug" in outcome:
-            slug = outcome["slug"]
-            if slug in outcome_slugs:
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        f"{path}.slug",
-                        f"two outcomes share the key {slug!r}; give one a distinct `slug`",
-                    )
-                )
-        else:
-            # Derived keys are made unique in file order: endpoint-analysis[-assessment][-cutoff][-n].
-            base = slug = outcome_slug(outcome)
-            counter = 2
-            while slug in outcome_slugs:
-                slug = f"{base}-{counter}"
-                counter += 1
-            outcome["slug"] = slug
-        outcome_slugs.add(slug)
-        hr = outcome.get("hazard_ratio")
-        ci = outcome.get("hazard_ratio_ci")
-        if hr is not None and hr <= 0:
+                refs.check(entry, f"{r_path}.agent", "agent", component["agent"])
+    return arm_slugs
+
+
+def _outcome_key(
+    entry: Entry, path: str, outcome: dict[str, Any], taken: set[str], problems: list[Problem]
+) -> str:
+    """The outcome's slug: as given (unique within the trial), or derived and made unique."""
+    if "slug" in outcome:
+        slug: str = outcome["slug"]
+        if slug in taken:
+            message = f"two outcomes share the key {slug!r}; give one a distinct `slug`"
+            problems.append(Problem(entry.file, entry.label, f"{path}.slug", message))
+        return slug
+    # Derived keys are made unique in file order: endpoint-analysis[-assessment][-cutoff][-n].
+    base = slug = outcome_slug(outcome)
+    counter = 2
+    while slug in taken:
+        slug = f"{base}-{counter}"
+        counter += 1
+    outcome["slug"] = slug
+    return slug
+
+
+def _check_hazard_ratio(entry: Entry, path: str, outcome: dict[str, Any]) -> list[Problem]:
+    problems = []
+
+    def problem(field_name: str, message: str) -> None:
+        problems.append(Problem(entry.file, entry.label, f"{path}.{field_name}", message))
+
+    hr = outcome.get("hazard_ratio")
+    ci = outcome.get("hazard_ratio_ci")
+    if hr is not None and hr <= 0:
+        problem("hazard_ratio", "must be greater than 0")
+    if ci is None:
+        return problems
+    if hr is None:
+        problem("hazard_ratio_ci", "given without hazard_ratio")
+    elif None in ci:
+        problem("hazard_ratio_ci", "needs both bounds")
+    elif not ci[0] <= hr <= ci[1]:
+        problem("hazard_ratio", f"{hr} is outside its confidence interval [{ci[0]}, {ci[1]}]")
+    return problems
+
+
+def _check_p_value(entry: Entry, path: str, outcome: dict[str, Any]) -> list[Problem]:
+    """Normalises the outcome's p-value in place ('P<0.001' -> '<0.001')."""
+    if "p_value" not in outcome:
+        return []
+    normalised = normalise_p_value(outcome["p_value"])
+    if normalised is None:
+        message = f"{outcome['p_value']!r} is not a p-value such as 0.003 or <0.001"
+        return [Problem(entry.file, entry.label, f"{path}.p_value", message)]
+    outcome["p_value"] = normalised
+    return []
+
+
+def _check_outcome_arms(
+    entry: Entry, path: str, outcome: dict[str, Any], arm_slugs: set[str]
+) -> list[Problem]:
+    problems = []
+    arms_seen: set[str] = set()
+    for index, result in enumerate(outcome.get("arms", [])):
+        a_path = f"{path}.arms[{index}]"
+        if result["arm"] not in arm_slugs:
+            message = f"unknown arm {result['arm']!r} of this trial"
+            problems.append(Problem(entry.file, entry.label, f"{a_path}.arm", message))
+        if result["arm"] in arms_seen:
             problems.append(
-                Problem(entry.file, entry.label, f"{path}.hazard_ratio", "must be greater than 0")
+                Problem(entry.file, entry.label, f"{a_path}.arm", "arm listed twice in one outcome")
             )
-        if ci is not None:
-            if hr is None:
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        f"{path}.hazard_ratio_ci",
-                        "given without hazard_ratio",
-                    )
-                )
-            elif None in ci:
-                problems.append(
-                    Problem(entry.file, entry.label, f"{path}.hazard_ratio_ci", "needs both bounds")
-                )
-            elif not ci[0] <= hr <= ci[1]:
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        f"{path}.hazard_ratio",
-                        f"{hr} is outside its confidence interval [{ci[0]}, {ci[1]}]",
-                    )
-                )
-        if "p_value" in outcome:
-            normalised = normalise_p_value(outcome["p_value"])
-            if normalised is None:
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        f"{path}.p_value",
-                        f"{outcome['p_value']!r} is not a p-value such as 0.003 or <0.001",
-                    )
-                )
-            else:
-                outcome["p_value"] = normalised
-        arms_seen: set[str] = set()
-        for a_index, result in enumerate(outcome.get("arms", [])):
-            a_path = f"{path}.arms[{a_index}]"
-            if result["arm"] not in arm_slugs:
-                problems.append(
-                    Problem(
-                        entry.file,
-                        entry.label,
-                        f"{a_path}.arm",
-                        f"unknown arm {result['arm']!r} of this trial",
-                    )
-                )
-            if result["arm"] in arms_seen:
-                problems.append(
-                    Problem(entry.file, entry.label, f"{a_path}.arm", "arm listed twice in one outcome")
-                )
-            arms_seen.add(result["arm"])
-            problems.extend(_check_arm_result(entry, a_path, result))
+        arms_seen.add(result["arm"])
+        problems.extend(_check_arm_result(entry, a_path, result))
     return problems
 
 
