@@ -12,12 +12,12 @@ from db.tables import metadata
 from tests.conftest import Databases, migrated_database
 
 COLUMNS_SQL = """
-SELECT c.relname AS table_name, c.relkind = 'v' AS is_view, a.attname AS column_name,
+SELECT c.relname AS table_name, c.relkind IN ('v', 'm') AS is_view, a.attname AS column_name,
        format_type(a.atttypid, a.atttypmod) AS data_type, NOT a.attnotnull AS nullable
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v') AND a.attnum > 0 AND NOT a.attisdropped
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'm') AND a.attnum > 0 AND NOT a.attisdropped
   AND c.relname <> 'alembic_version'
 """
 
@@ -110,17 +110,25 @@ def test_primary_and_foreign_keys_match_the_database(catalog: dict[str, list[asy
 
 
 def test_seed_mapping_is_well_formed() -> None:
-    """Parts come in pairs and refs name a seed field, so loader and export can invert them."""
+    """Parts come in pairs, refs and owners are foreign keys to keyed tables, so the loader
+    and the export can invert the mapping."""
     for table in metadata.tables.values():
+        assert set(table.info) <= {"seed", "key", "view"}, table.name
+        if "key" in table.info:
+            assert table.info["key"] in table.c, table.name
         parts: dict[str, set[str]] = {}
         for column in table.columns:
             info = column.info
-            assert set(info) <= {"seed", "part", "ref", "owner", "vocabulary"}, (table.name, column.name)
+            where = (table.name, column.name)
+            assert set(info) <= {"seed", "part", "ref", "owner", "vocabulary"}, where
             if "part" in info or "ref" in info:
-                assert "seed" in info, (table.name, column.name)
+                assert "seed" in info, where
             if "part" in info:
                 parts.setdefault(info["seed"], set()).add(info["part"])
-            if any("seed" in c.info for c in table.columns):
+            if "ref" in info or "owner" in info:
+                (key,) = column.foreign_keys
+                assert "ref" not in info or "key" in key.column.table.info, where
+            if "seed" in info:
                 assert "seed" in table.info, table.name
         assert all(found in ({"value", "precision"}, {"lower", "upper"}) for found in parts.values()), (
             table.name
