@@ -370,16 +370,51 @@ SAFETY_EVENT = Vocabulary(
 
 SOURCE_KIND = Vocabulary(
     "SourceKind",
-    "The kind of a source.",
+    "What a source is, as a citation (not where it was read). Its authority tier follows from it.",
     (
-        Term("publication", "A peer-reviewed publication."),
-        Term("label", "A drug label (prescribing information, SmPC)."),
-        Term("registry", "A trial-registry record."),
-        Term("regulator", "A regulator's notice or assessment report."),
-        Term("conference_abstract", "A conference abstract or presentation."),
-        Term("web", "Another web page."),
+        Term(
+            "regulatory_document",
+            "A drug or device label (prescribing information, SmPC) or a regulator's decision, approval"
+            " letter, notice, assessment report or approval summary.",
+        ),
+        Term("peer_reviewed_article", "A peer-reviewed journal article reporting original results."),
+        Term("registry_record", "A trial-registry record (ClinicalTrials.gov, EU CTR, ANZCTR, ...)."),
+        Term("conference_abstract", "A conference abstract, poster or presentation."),
+        Term("review", "A review, guideline, editorial or commentary synthesising others' results."),
+        Term("press_or_news", "A press release, news report or trade-press article."),
+        Term("other", "Any other page: a company or HCP website, blog, slide capture or database entry."),
     ),
 )
+
+
+SOURCE_TIER = Vocabulary(
+    "SourceTier",
+    "How much authority a source carries, from its kind; from highest to lowest.",
+    (
+        Term(
+            "primary",
+            "The document of record: the label or regulator's decision, the peer-reviewed results"
+            " publication, the registry record. Enough on its own.",
+        ),
+        Term("preliminary", "Results presented at a meeting, not yet peer-reviewed in full."),
+        Term("secondary", "A synthesis of others' results (review, guideline, commentary)."),
+        Term(
+            "unvetted",
+            "A press release, news report, company page, blog or slide capture: never the only source of a fact.",
+        ),
+    ),
+)
+
+# The authority tier of each source kind (a test checks every kind has one).
+SOURCE_KIND_TIER: dict[str, str] = {
+    "regulatory_document": "primary",
+    "peer_reviewed_article": "primary",
+    "registry_record": "primary",
+    "conference_abstract": "preliminary",
+    "review": "secondary",
+    "press_or_news": "unvetted",
+    "other": "unvetted",
+}
 
 
 # Partial dates ('YYYY', 'YYYY-MM', 'YYYY-MM-DD') are stored as their first day plus this.
@@ -444,6 +479,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         SAFETY_WARNING_KIND,
         SAFETY_EVENT,
         SOURCE_KIND,
+        SOURCE_TIER,
         DATE_PRECISION,
         ENDPOINT_CODE,
     )

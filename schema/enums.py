@@ -161,3 +161,8 @@ class SafetyEvent(Enum):
 @vocabulary_enum(vocabularies.SOURCE_KIND)
 class SourceKind(Enum):
     pass
+
+
+@vocabulary_enum(vocabularies.SOURCE_TIER)
+class SourceTier(Enum):
+    pass

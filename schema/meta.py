@@ -32,9 +32,13 @@ RowExpr = Callable[[FromClause], ColumnElement[Any]]
 OrderBy = Callable[[FromClause], list[ColumnElement[Any]]]
 
 
-def column(read: str | RowExpr | None = None, *, description: str) -> Any:
+def column(
+    read: str | RowExpr | None = None, *, description: str, deprecation_reason: str | None = None
+) -> Any:
     """A value of the row: a column name (default: the field's name) or an expression of the row."""
-    return strawberry.field(description=description, metadata={"read": read})
+    return strawberry.field(
+        description=description, deprecation_reason=deprecation_reason, metadata={"read": read}
+    )
 
 
 @dataclass(frozen=True)

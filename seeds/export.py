@@ -24,6 +24,7 @@ from sqlalchemy import Column, Numeric, Table
 from db import tables
 from db.release import latest_release
 from db.store import Database, read_rows
+from db.vocabularies import SOURCE_KIND_TIER
 from seeds.mapping import (
     ENTITIES,
     OBJECT,
@@ -84,7 +85,22 @@ TRIAL_CSV_COLUMNS = (
 )
 APPROVAL_CSV_COLUMNS = ("slug", "agent", "indication", "regulator", "date", "type", "line")
 SAFETY_CSV_COLUMNS = ("slug", "agent", "regulator", "kind", "event", "date_added", "summary")
-SOURCE_CSV_COLUMNS = ("slug", "kind", "title", "year", "pmid", "doi", "nct_id", "url")
+SOURCE_CSV_COLUMNS = (
+    "slug",
+    "kind",
+    "tier",
+    "title",
+    "journal",
+    "year",
+    "date",
+    "doi",
+    "pmid",
+    "nct_id",
+    "regulator",
+    "document",
+    "retrieved_from",
+    "citation",
+)
 # (CSV column, record field) for each outcome's arm result, then for the outcome itself.
 RESULT_CSV_FIELDS = (
     ("arm", "arm"),
@@ -292,6 +308,8 @@ def _details(rows: dict[str, Rows], kinds: dict[str, list[Record]]) -> dict[str,
         ],
         "indications": [{"child_details": children[r["id"]]} for r in rows["indications"]],
         "trials": [{"agent_details": sorted(trial_agents[r["id"]])} for r in rows["trials"]],
+        # The authority tier follows from the kind; exported for readers without the vocabulary.
+        "sources": [{"tier": SOURCE_KIND_TIER[r["kind"]]} for r in rows["sources"]],
     }
 
 

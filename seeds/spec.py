@@ -62,14 +62,28 @@ SOURCE = {
     "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
     "kind": F("enum", required=True, choices=SOURCE_KIND.values),
     "title": F("str", required=True),
+    "journal": F("str"),
     "year": F("int"),
-    "pmid": F("pattern", pattern=r"^[0-9]{1,9}$"),
+    "date": F("partial_date"),
     "doi": F("pattern", pattern=r"^10\.[0-9]{4,9}/\S+$"),
+    "pmid": F("pattern", pattern=r"^[0-9]{1,9}$"),
     "nct_id": F("pattern", pattern=r"^NCT[0-9]{8}$"),
-    "url": F("pattern", pattern=r"^https?://\S+$"),
+    "regulator": F("enum", choices=REGULATOR.values),
+    "document": F("str"),
+    "retrieved_from": F("pattern", pattern=r"^https?://\S+$"),
     "citation": F("str"),
     "notes": F("text"),
 }
+
+# Fields only a source of some kinds may give (the loader refuses them elsewhere).
+SOURCE_FIELD_KINDS: dict[str, tuple[str, ...]] = {
+    "regulator": ("regulatory_document",),
+    "document": ("regulatory_document",),
+    "journal": ("peer_reviewed_article", "review", "conference_abstract"),
+}
+
+# The identifiers one source is known by: two entries giving the same one are one source.
+SOURCE_IDENTIFIERS = ("doi", "pmid", "nct_id", "retrieved_from")
 
 TARGET = {
     "symbol": F("pattern", required=True, pattern=r"^[A-Z0-9-]+$"),

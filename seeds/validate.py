@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from seeds.spec import RELEASE, SECTIONS, F
+from seeds.spec import RELEASE, SECTIONS, SOURCE_FIELD_KINDS, SOURCE_IDENTIFIERS, F
 
 MAX_FILE_BYTES = 2_000_000
 
@@ -411,15 +411,21 @@ class _DatasetReader:
         self.entries[kind].append(entry)
 
     def first_definition(self, entry: Entry) -> bool:
-        """A source may be defined in several files: later definitions only add fields."""
+        """A source may be defined in several files when the definitions agree: a later one
+        may add fields the first leaves out, but one that gives a field differently is
+        refused, naming both entries and the fields."""
         data = entry.data
         previous = self.sources_by_slug.get(data["slug"])
         if previous is None:
             self.sources_by_slug[data["slug"]] = entry
             return True
-        conflicts = _source_conflicts(previous.data, data)
+        conflicts = [key for key in data if key in previous.data and previous.data[key] != data[key]]
         if conflicts:
-            message = f"source {data['slug']!r} is also defined in {previous.file} with a different value"
+            message = (
+                f"source {data['slug']!r} is also defined in {previous.file} ({previous.label}) with a different "
+                + "; ".join(f"{key} ({_show(previous.data[key])} there)" for key in conflicts)
+                + ": define it once, or make the definitions agree"
+            )
             self.problems.append(Problem(entry.file, entry.label, ", ".join(conflicts), message))
         for key, value in data.items():
             previous.data.setdefault(key, value)
@@ -441,6 +447,7 @@ def load_dataset(seeds_dir: Path) -> Dataset:
     problems = reader.problems
     if reader.version is None:
         problems.append(Problem("seeds/release.yaml", "release", "version", "no data release version found"))
+    problems.extend(check_sources(reader.entries["source"]))
     problems.extend(_check_references(reader.entries))
     if problems:
         raise SeedError(problems)
@@ -450,15 +457,46 @@ def load_dataset(seeds_dir: Path) -> Dataset:
     )
 
 
-def _source_conflicts(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
-    """Identifiers that two definitions of one source give differently."""
-    return [
-        key
-        for key in ("pmid", "doi", "nct_id")
-        if first.get(key) is not None
-        and second.get(key) is not None
-        and str(first[key]).lower() != str(second[key]).lower()
-    ]
+def source_identity(key: str, value: Any) -> str:
+    """An identifier as compared between sources: DOIs ignore case, URLs a trailing slash."""
+    text = str(value)
+    if key == "doi":
+        return text.lower()
+    if key == "retrieved_from":
+        return text.rstrip("/")
+    return text
+
+
+def check_sources(sources: list[Entry]) -> list[Problem]:
+    """Kind-specific fields, and one source per DOI, PMID, NCT ID or URL."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], Entry] = {}
+    for entry in sources:
+        data = entry.data
+        for name, kinds in SOURCE_FIELD_KINDS.items():
+            if name in data and data["kind"] not in kinds:
+                message = (
+                    f"only a source of kind {' or '.join(kinds)} has a {name} (this one is {data['kind']})"
+                )
+                problems.append(Problem(entry.file, entry.label, name, message))
+        if not any(name in data for name in SOURCE_IDENTIFIERS):
+            message = f"give at least one of {', '.join(SOURCE_IDENTIFIERS)}"
+            problems.append(Problem(entry.file, entry.label, "retrieved_from", message))
+        date = data.get("date")
+        if date is not None and "year" in data and date.value.year != data["year"]:
+            problems.append(Problem(entry.file, entry.label, "year", f"{data['year']} differs from date"))
+        for name in SOURCE_IDENTIFIERS:
+            if name not in data:
+                continue
+            identity = (name, source_identity(name, data[name]))
+            other = seen.setdefault(identity, entry)
+            if other is not entry:
+                message = (
+                    f"{data[name]} is also the {name} of source {other.data['slug']!r} ({other.file}, "
+                    f"{other.label}): one document is one source; cite that slug instead"
+                )
+                problems.append(Problem(entry.file, entry.label, name, message))
+    return problems
 
 
 class _References:

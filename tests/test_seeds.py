@@ -142,11 +142,28 @@ BAD_FILES = {
     ),
     "hazard ratio outside its interval": (
         "her2/zz-bad.yaml",
-        "sources:\n  - {slug: url-x, kind: web, title: X, url: 'https://example.org'}\n"
+        "sources:\n  - {slug: url-x, kind: other, title: X, retrieved_from: 'https://example.org'}\n"
         "trials:\n  - slug: bad-hr\n    title: Bad\n    phase: '3'\n    randomised: true\n    setting: metastatic\n"
         "    sources: [url-x]\n    outcomes:\n      - {endpoint: OS, analysis: final, hazard_ratio: 0.9,"
         " hazard_ratio_ci: [0.5, 0.8], sources: [url-x]}\n",
         ["trials[0] (bad-hr)", "outcomes[0].hazard_ratio", "outside its confidence interval"],
+    ),
+    "conflicting definitions of one source": (
+        "her2/zz-bad.yaml",
+        "sources:\n  - {slug: url-x, kind: other, title: A, retrieved_from: 'https://example.org/x'}\n"
+        "  - {slug: url-x, kind: other, title: B, retrieved_from: 'https://example.org/x'}\n",
+        ["sources[1] (url-x)", ": title:", "also defined in seeds/her2/zz-bad.yaml (sources[0] (url-x))"],
+    ),
+    "one DOI under two slugs": (
+        "her2/zz-bad.yaml",
+        "sources:\n  - {slug: doi-a, kind: peer_reviewed_article, title: A, doi: 10.1234/ABC}\n"
+        "  - {slug: doi-b, kind: peer_reviewed_article, title: A, doi: 10.1234/abc}\n",
+        ["sources[1] (doi-b)", ": doi:", "source 'doi-a'", "one document is one source"],
+    ),
+    "a regulator on an article": (
+        "her2/zz-bad.yaml",
+        "sources:\n  - {slug: doi-a, kind: peer_reviewed_article, title: A, doi: 10.1234/a, regulator: FDA}\n",
+        ["sources[0] (doi-a)", ": regulator:", "only a source of kind regulatory_document"],
     ),
     "not utf-8": (
         "her2/zz-bad.yaml",
