@@ -23,7 +23,6 @@ from config.settings import Settings
 from db.queries import QueryRunner
 from db.release import latest_release
 from schema.context import Context
-from schema.engine import cache_key
 from schema.errors import DATABASE_UNAVAILABLE
 from schema.schema import TherapySchema
 
@@ -140,18 +139,32 @@ class GraphQLView(GraphQL[Context, None]):
             response.status_code = 400  # GraphQL over HTTP: a request error has no `data`
         return response
 
-    async def fast_path(self, request: Request) -> Response | None:
-        """Replay an operation answered cleanly before with the same variables (schema.engine)."""
-        if request.headers.get("content-type", "").split(";")[0] != "application/json":
-            return None
+    @staticmethod
+    async def _operation(request: Request) -> tuple[str, str | None, dict[str, Any]] | None:
+        """(query, operationName, variables) of a single JSON POST, or None."""
         try:
             payload = orjson.loads(await request.body())
-            key = cache_key(payload["query"], payload.get("operationName"), payload.get("variables"))
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+        except orjson.JSONDecodeError:
             return None
-        if key is None or not isinstance(key[0], str):
+        if not isinstance(payload, dict):
             return None
-        body = await self.engine.replay(key, QueryRunner(request.app.state.pool))
+        query, name, variables = payload.get("query"), payload.get("operationName"), payload.get("variables")
+        if (
+            not isinstance(query, str)
+            or not isinstance(name, str | None)
+            or not isinstance(variables, dict | None)
+        ):
+            return None
+        return query, name, variables or {}
+
+    async def fast_path(self, request: Request) -> Response | None:
+        """Replay an operation whose plan was answered cleanly before (schema.engine)."""
+        if request.headers.get("content-type", "").split(";")[0] != "application/json":
+            return None
+        operation = await self._operation(request)
+        if operation is None:
+            return None
+        body = await self.engine.replay(*operation, QueryRunner(request.app.state.pool))
         if body is None:
             return None
         media_type = (
@@ -166,13 +179,9 @@ class GraphQLView(GraphQL[Context, None]):
     async def remember_answer(self, request: Request, response: GraphQLHTTPResponse) -> None:
         if request.method != "POST" or "extensions" not in response:
             return
-        try:
-            payload = orjson.loads(await request.body())
-            key = cache_key(payload["query"], payload.get("operationName"), payload.get("variables"))
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            return
-        if key is not None and isinstance(key[0], str):
-            self.engine.mark_answered(key, orjson.dumps(response["extensions"]))
+        operation = await self._operation(request)
+        if operation is not None:
+            self.engine.mark_answered(*operation, orjson.dumps(response["extensions"]))
 
     async def _run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         etag = None

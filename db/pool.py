@@ -5,6 +5,12 @@ from __future__ import annotations
 import asyncpg
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to undo: the read path only runs single SELECT statements, never SET, LISTEN
+    or session-level state, so asyncpg's default reset (RESET ALL, UNLISTEN *, ...) would
+    be one wasted statement per request."""
+
+
 async def create_read_pool(
     database_url: str, *, min_size: int, max_size: int, statement_timeout_ms: int
 ) -> asyncpg.Pool:
@@ -15,6 +21,7 @@ async def create_read_pool(
         max_size=max_size,
         # The client gives up a little after the server's own statement timeout.
         command_timeout=statement_timeout_ms / 1000 + 1,
+        reset=_keep_session,
         server_settings={
             "default_transaction_read_only": "on",
             "statement_timeout": str(statement_timeout_ms),

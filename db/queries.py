@@ -12,12 +12,13 @@ class InvalidTextArgument(ValueError):
     """A statement argument PostgreSQL cannot store (text with a NUL character): a caller's mistake."""
 
 
-def _has_nul(value: Any) -> bool:
+def text_problem(value: Any) -> str | None:
+    """Why PostgreSQL cannot store this text argument, or None."""
     if isinstance(value, str):
-        return "\x00" in value
+        return "Text arguments cannot contain the NUL character (\\u0000)." if "\x00" in value else None
     if isinstance(value, (list, tuple)):
-        return any(_has_nul(v) for v in value)
-    return False
+        return next((p for p in map(text_problem, value) if p is not None), None)
+    return None
 
 
 @dataclass
@@ -28,9 +29,10 @@ class QueryRunner:
     statements: list[str] = field(default_factory=list)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        if any(_has_nul(a) for a in args):
-            # PostgreSQL text cannot hold NUL; say so instead of failing in the driver.
-            raise InvalidTextArgument("Text arguments cannot contain the NUL character (\\u0000).")
+        for argument in args:
+            # PostgreSQL text cannot hold these; say so instead of failing in the driver.
+            if (problem := text_problem(argument)) is not None:
+                raise InvalidTextArgument(problem)
         self.statements.append(sql)
         async with self.pool.acquire() as connection:
             rows: list[asyncpg.Record] = await connection.fetch(sql, *args)

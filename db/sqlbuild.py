@@ -34,7 +34,9 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    exists,
     func,
+    literal,
     literal_column,
     null,
     select,
@@ -43,6 +45,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import Label
 
+from db.keyset import Term, key_parameters, order_terms
+from db.keyset import after as keyset_after
 from db.store import DIALECT
 
 _QUOTE = String().literal_processor(DIALECT)  # type: ignore[no-untyped-call]
@@ -162,16 +166,15 @@ def register(entity: Entity) -> Entity:
 
 def global_id(type_name: str, key: Expr) -> Expr:
     """base64url('Type:key') without padding: stable, opaque IDs."""
-    encoded = func.encode(
-        func.convert_to(constant(type_name + ":").op("||")(cast(key, Text)), "UTF8"), "base64"
-    )
+    text = constant(type_name + ":").op("||")(cast(key, Text))
+    encoded = func.encode(func.convert_to(text, constant("UTF8")), constant("base64"))
     return func.rtrim(func.translate(encoded, constant("+/\n"), constant("-_")), constant("="))
 
 
-def cursor(position: Expr) -> Expr:
-    encoded = func.encode(
-        func.convert_to(constant("cursor:v1:").op("||")(cast(position, Text)), "UTF8"), "base64"
-    )
+def cursor(key: Expr) -> Expr:
+    """base64url('cursor:v2:' + the row's sort key as JSON): opaque to clients."""
+    text = constant("cursor:v2:").op("||")(cast(key, Text))
+    encoded = func.encode(func.convert_to(text, constant("UTF8")), constant("base64"))
     return func.translate(encoded, constant("+/\n"), constant("-_"))
 
 
@@ -180,12 +183,15 @@ def cursor(position: Expr) -> Expr:
 
 @dataclass(frozen=True)
 class Window:
-    """A page: positions from `start` (inclusive) to `end` (exclusive), then first/last."""
+    """A page: rows after the `after` key and before the `before` key, then first and/or last.
 
-    start: int
-    end: int | None
+    A key is the sort values of a row followed by its id (db.keyset), decoded from a cursor.
+    """
+
     first: int | None
     last: int | None
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -356,7 +362,9 @@ def many_json(plan: Many, shape: ObjectShape) -> Expr:
 
 @dataclass(frozen=True)
 class _PageParts:
-    page: FromClause  # the page's rows with __position and the entity's columns
+    page: FromClause  # the page's rows: the entity's columns and the sort key (__k0, __k1, ...)
+    order: list[Expr]  # the page's rows in list order
+    cursor: Expr  # of a page row
     total: Expr
     has_next: Expr
     has_previous: Expr
@@ -364,40 +372,83 @@ class _PageParts:
     end_cursor: Expr
 
 
-def _page_parts(plan: Page) -> _PageParts:
-    """The paging window over the ordered rows, stated once for both executors."""
-    rows, window = plan.rows, plan.window
-    entity = ENTITIES[plan.entity]
-    order = [*rows.order_by, rows.row.c[entity.id_column]]
-    position = (func.row_number().over(order_by=order) - 1).label("__position")
-    matched = rows.select_from(rows.row, position).cte()
-    from_end = func.row_number().over(order_by=matched.c.__position.desc()).label("__from_end")
-    bounded_conditions = [matched.c.__position >= window.start]
-    if window.end is not None:
-        bounded_conditions.append(matched.c.__position < window.end)
-    bounded = select(matched, from_end).where(*bounded_conditions).cte()
-    page_conditions: list[Expr] = []
-    if window.first is not None:
-        page_conditions.append(bounded.c.__position < window.start + window.first)
-    if window.last is not None:
-        page_conditions.append(bounded.c.__from_end <= window.last)
-    page = select(bounded).where(*page_conditions).cte()
-    total = select(func.count()).select_from(matched).scalar_subquery()
-    count = func.count()
-    has_next = select(
-        case(
-            (count == 0, literal_column(str(window.start)) < total),
-            else_=func.max(page.c.__position) < total - 1,
-        )
-    ).scalar_subquery()
-    has_previous = select(
-        case((count == 0, literal_column(str(window.start)) > 0), else_=func.min(page.c.__position) > 0)
-    ).scalar_subquery()
-    first_cursor = select(cursor(page.c.__position)).order_by(page.c.__position).limit(1).scalar_subquery()
-    last_cursor = (
-        select(cursor(page.c.__position)).order_by(page.c.__position.desc()).limit(1).scalar_subquery()
+def page_terms(entity_name: str, rows: Rows) -> list[Term]:
+    """The sort terms of a list: its order, then the row id (so every key is distinct)."""
+    return order_terms([*rows.order_by, rows.row.c[ENTITIES[entity_name].id_column]])
+
+
+def _page_rows(plan: Page, terms: list[Term]) -> tuple[FromClause, list[Expr]]:
+    """The matching rows with their sort key, inlined wherever they are read, and the keys."""
+    rows = plan.rows
+    labelled = [term.expression.label(f"__k{index}") for index, term in enumerate(terms)]
+    # NOT MATERIALIZED: each reader (page, count, has-next) plans its own index scan.
+    matched = rows.select_from(rows.row, *labelled).cte().prefix_with("NOT MATERIALIZED")
+    return matched, [matched.c[f"__k{index}"] for index in range(len(terms))]
+
+
+def _window(plan: Page, terms: list[Term], matched: FromClause, keys: list[Expr]) -> FromClause:
+    window = plan.window
+    conditions = []
+    if window.after is not None:
+        conditions.append(keyset_after(keys, terms, key_parameters(terms, window.after)))
+    if window.before is not None:
+        conditions.append(keyset_after(key_parameters(terms, window.before), terms, keys))
+    forward = [term.ordering(key) for term, key in zip(terms, keys, strict=True)]
+    backward = [term.ordering(key, reverse=True) for term, key in zip(terms, keys, strict=True)]
+    selected = select(matched).where(*conditions)
+    if window.first is None:
+        return selected.order_by(*backward).limit(window.last).cte()
+    selected = selected.order_by(*forward).limit(window.first)
+    if window.last is None:
+        return selected.cte()
+    firsts = selected.subquery()
+    return (
+        select(firsts)
+        .order_by(*[t.ordering(firsts.c[f"__k{i}"], reverse=True) for i, t in enumerate(terms)])
+        .limit(window.last)
+        .cte()
     )
-    return _PageParts(page, total, has_next, has_previous, first_cursor, last_cursor)
+
+
+def _edge_key(page: FromClause, terms: list[Term], last: bool) -> list[Expr]:
+    """The key of the page's first (or last) row, as scalar subqueries."""
+    order = [t.ordering(page.c[f"__k{i}"], reverse=last) for i, t in enumerate(terms)]
+    return [select(page.c[f"__k{i}"]).order_by(*order).limit(1).scalar_subquery() for i in range(len(terms))]
+
+
+def _page_parts(plan: Page) -> _PageParts:
+    """Filter, order by the sort key, cut the page with LIMIT: stated once for both executors."""
+    terms = page_terms(plan.entity, plan.rows)
+    matched, keys = _page_rows(plan, terms)
+    page = _window(plan, terms, matched, keys)
+    page_keys = [page.c[f"__k{i}"] for i in range(len(terms))]
+    order = [t.ordering(k) for t, k in zip(terms, page_keys, strict=True)]
+    row_cursor = cursor(func.json_build_array(*page_keys))
+    nonempty = exists(select(page.c[page_keys[0].name]))
+    any_after = exists(select(keys[0]).where(keyset_after(keys, terms, _edge_key(page, terms, last=True))))
+    any_before = exists(select(keys[0]).where(keyset_after(_edge_key(page, terms, last=False), terms, keys)))
+    after = plan.window.after
+    after_start = exists(
+        select(keys[0]).where(*([keyset_after(keys, terms, key_parameters(terms, after))] if after else []))
+    )
+    first_cursor = select(row_cursor).order_by(*order).limit(1).scalar_subquery()
+    last_cursor = (
+        select(row_cursor)
+        .order_by(*[t.ordering(k, reverse=True) for t, k in zip(terms, page_keys, strict=True)])
+        .limit(1)
+        .scalar_subquery()
+    )
+    return _PageParts(
+        page=page,
+        order=order,
+        cursor=row_cursor,
+        total=select(func.count()).select_from(matched).scalar_subquery(),
+        # Empty page: whether rows follow where it would start, and whether it started after a cursor.
+        has_next=case((nonempty, any_after), else_=after_start),
+        has_previous=case((nonempty, any_before), else_=literal(after is not None)),
+        start_cursor=first_cursor,
+        end_cursor=last_cursor,
+    )
 
 
 def _page_info_json(parts: _PageParts, picks: tuple[Pick, ...]) -> Expr:
@@ -423,11 +474,12 @@ def page_json(plan: Page, shape: ConnectionShape) -> Expr:
         elif pick.kind == "page_info":
             pairs.append((pick.key, _page_info_json(parts, pick.picks)))
         else:
-            pairs.append((pick.key, _page_items_json(parts.page, pick)))
+            pairs.append((pick.key, _page_items_json(parts, pick)))
     return select(json_object(pairs)).scalar_subquery()
 
 
-def _page_items_json(page: FromClause, pick: Pick) -> Expr:
+def _page_items_json(parts: _PageParts, pick: Pick) -> Expr:
+    page = parts.page
     if pick.kind == "nodes":
         assert isinstance(pick.shape, ObjectShape)
         item = object_json(pick.shape, page)
@@ -437,12 +489,12 @@ def _page_items_json(page: FromClause, pick: Pick) -> Expr:
             if edge_pick.kind == "const":
                 edge_pairs.append((edge_pick.key, constant(edge_pick.name)))
             elif edge_pick.kind == "cursor":
-                edge_pairs.append((edge_pick.key, cursor(page.c.__position)))
+                edge_pairs.append((edge_pick.key, parts.cursor))
             else:
                 assert isinstance(edge_pick.shape, ObjectShape)
                 edge_pairs.append((edge_pick.key, object_json(edge_pick.shape, page)))
         item = json_object(edge_pairs)
-    aggregated = func.json_agg(aggregate_order_by(item, page.c.__position))
+    aggregated = func.json_agg(aggregate_order_by(item, *parts.order))
     return select(func.coalesce(aggregated, EMPTY_ARRAY)).select_from(page).scalar_subquery()
 
 
@@ -498,9 +550,9 @@ def page_statement(plan: Page) -> Select[Any]:
         parts.start_cursor.label("__start_cursor"),
         parts.end_cursor.label("__end_cursor"),
     ).subquery("state")
-    items = select(*_row_columns(entity, parts.page), cursor(parts.page.c.__position).label("__cursor"),
-                   parts.page.c.__position.label("__position")).subquery("items")  # fmt: skip
-    return select(state, items).select_from(state.outerjoin(items, true())).order_by(items.c.__position)
+    rank = func.row_number().over(order_by=parts.order).label("__rank")
+    items = select(*_row_columns(entity, parts.page), parts.cursor.label("__cursor"), rank).subquery("items")
+    return select(state, items).select_from(state.outerjoin(items, true())).order_by(items.c.__rank)
 
 
 def relation_batch_statement(

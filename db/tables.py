@@ -53,7 +53,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, JSONB, TSVECTOR
 
 from db.vocabularies import (
     ANALYSIS,
@@ -726,6 +726,33 @@ search_documents = Table(
     Column("field", Text, nullable=False),
     Column("text", Text, nullable=False),
     Column("weight", Numeric, nullable=False),
+    info={"view": True},
+)
+
+# Prepared at seeding (migration 0005): search_documents with the forms search filters on.
+search_index = Table(
+    "search_index",
+    metadata,
+    Column("type", Text, nullable=False),
+    Column("id", Integer, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("field", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("weight", DOUBLE_PRECISION, nullable=False),
+    Column("lower_text", Text, nullable=False),
+    Column("compact", Text, nullable=False),
+    Column("document", TSVECTOR, nullable=False),
+    info={"view": True},
+)
+
+# Every name, code and cross-reference of an entity, lower-cased (migration 0005).
+entity_names = Table(
+    "entity_names",
+    metadata,
+    Column("type", Text, nullable=False),
+    Column("entity_id", Integer, nullable=False),
+    Column("name", Text, nullable=False),
     info={"view": True},
 )
 

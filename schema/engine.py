@@ -23,41 +23,67 @@ from strawberry.extensions import SchemaExtension
 from db.queries import QueryRunner
 from db.sqlbuild import operation_statement
 from db.store import Statement, compile_statement
+from schema.binding import (
+    Bindings,
+    Path,
+    bind,
+    find_bindings,
+    probe_variables,
+    skeleton,
+    string_leaves,
+    structural_values,
+)
 from schema.planner import Planner, find_operation
 
 logger = logging.getLogger(__name__)
 
-CacheKey = tuple[str, str | None, bytes]
-
 
 @dataclass(frozen=True)
 class Prepared:
-    """A planned operation: its statement (None when nothing is left to run) and errors."""
+    """A planned operation: its statement (None when nothing is left to run), errors, and
+    which statement parameters take which variable (schema.binding)."""
 
     statement: Statement | None
     errors: tuple[GraphQLError, ...]
     data_is_null: bool
     introspection: bool
     size: int
+    parameters: tuple[tuple[int, Path], ...] = ()
+
+    def arguments(self, variables: dict[str, Any]) -> list[Any]:
+        assert self.statement is not None
+        return bind(self.statement.arguments(), self.parameters, variables)
 
 
-def cache_key(query: str, operation_name: str | None, variables: dict[str, Any] | None) -> CacheKey | None:
+# (query, operation, skeleton of the variables) and, for a plan, the structural values
+TemplateKey = tuple[str, str | None, bytes]
+PlanKey = tuple[str, str | None, bytes, tuple[tuple[Path, str], ...]]
+
+
+def _template_key(query: str, operation_name: str | None, variables: dict[str, Any]) -> TemplateKey | None:
     try:
-        return (query, operation_name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS))
+        return (query, operation_name, orjson.dumps(skeleton(variables), option=orjson.OPT_SORT_KEYS))
     except TypeError:
         return None
 
 
 class Engine:
-    """Plans, caches and runs operations of one schema. The cache is bounded in entries and bytes."""
+    """Plans, caches and runs operations of one schema.
+
+    Plans are cached by document, operation and the skeleton of the variables; string
+    variables are bound as statement parameters, so a new value is not planned again.
+    The cache is bounded in entries and bytes.
+    """
 
     def __init__(self, max_entries: int = 1024, max_bytes: int = 32 * 1024 * 1024) -> None:
         self.schema: Any = None  # set by the schema that owns the engine
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._plans: OrderedDict[CacheKey, Prepared] = OrderedDict()
-        self._answered: dict[CacheKey, bytes] = {}  # key -> extensions JSON of a clean answer
+        self._structural: dict[TemplateKey, frozenset[Path]] = {}
+        self._plans: OrderedDict[PlanKey, Prepared] = OrderedDict()
+        self._answered: dict[PlanKey, bytes] = {}  # plan -> extensions JSON of a clean answer
         self._bytes = 0
+        self.planned = 0  # how many times an operation was planned (not found in the cache)
 
     @property
     def cached_bytes(self) -> int:
@@ -66,28 +92,73 @@ class Engine:
     def __len__(self) -> int:
         return len(self._plans)
 
+    def _plan_key(self, query: str, operation_name: str | None, variables: dict[str, Any]) -> PlanKey | None:
+        template = _template_key(query, operation_name, variables)
+        if template is None or template not in self._structural:
+            return None
+        return (*template, structural_values(variables, self._structural[template]))
+
+    def cached(self, query: str, operation_name: str | None, variables: dict[str, Any]) -> Prepared | None:
+        key = self._plan_key(query, operation_name, variables)
+        prepared = self._plans.get(key) if key is not None else None
+        if key is not None and prepared is not None:
+            self._plans.move_to_end(key)
+        return prepared
+
     def prepare(
         self, document: DocumentNode, query: str, operation_name: str | None, variables: dict[str, Any]
     ) -> Prepared | None:
         operation = find_operation(document, operation_name)
         if operation is None or operation.operation.value != "query":
             return None
-        key = cache_key(query, operation_name, variables)
-        if key is not None and key in self._plans:
-            self._plans.move_to_end(key)
-            return self._plans[key]
+        found = self.cached(query, operation_name, variables)
+        if found is not None:
+            return found
+        self.planned += 1
+        prepared, structural = self._plan(document, operation, query, variables)
+        template = _template_key(query, operation_name, variables)
+        if template is not None:
+            self._structural[template] = structural
+            self._remember((*template, structural_values(variables, structural)), prepared)
+        return prepared
+
+    def _plan(
+        self, document: DocumentNode, operation: Any, query: str, variables: dict[str, Any]
+    ) -> tuple[Prepared, frozenset[Path]]:
         plan = Planner(self.schema, document, operation).plan(variables)
+        paths = [path for path, _ in string_leaves(variables)]
         statement = None
         if not plan.introspection and not plan.data_is_null:
             statement = compile_statement(operation_statement(plan.fields))
-        size = len(query) + (len(key[2]) if key else 0) + (len(statement.sql) * 2 if statement else 0)
-        prepared = Prepared(statement, tuple(plan.errors), plan.data_is_null, plan.introspection, size)
-        if key is not None:
-            self._remember(key, prepared)
-        return prepared
+        bindings = Bindings((), frozenset(paths))
+        if statement is not None and paths and not plan.errors:
+            bindings = self._probe(document, operation, variables, statement, paths)
+        size = len(query) * 2 + (len(statement.sql) * 2 if statement else 0)
+        prepared = Prepared(
+            statement, tuple(plan.errors), plan.data_is_null, plan.introspection, size, bindings.parameters
+        )
+        return prepared, bindings.structural
 
-    def _remember(self, key: CacheKey, prepared: Prepared) -> None:
-        if prepared.size > self.max_bytes // 16:
+    def _probe(
+        self,
+        document: DocumentNode,
+        operation: Any,
+        variables: dict[str, Any],
+        statement: Statement,
+        paths: list[Path],
+    ) -> Bindings:
+        """Plan again with sentinels for the strings: parameters that carry them are bound."""
+        probed, probe_paths = probe_variables(variables)
+        plan = Planner(self.schema, document, operation).plan(probed)
+        if plan.errors or plan.introspection or plan.data_is_null:
+            return Bindings((), frozenset(paths))
+        probe_statement = compile_statement(operation_statement(plan.fields))
+        if probe_statement.sql != statement.sql:
+            return Bindings((), frozenset(paths))
+        return find_bindings(probe_paths, statement.arguments(), probe_statement.arguments(), variables)
+
+    def _remember(self, key: PlanKey, prepared: Prepared) -> None:
+        if prepared.size > self.max_bytes // 16 or key in self._plans:
             return  # one huge operation must not evict everything else
         self._plans[key] = prepared
         self._bytes += prepared.size
@@ -95,27 +166,46 @@ class Engine:
             old_key, old = self._plans.popitem(last=False)
             self._bytes -= old.size
             self._answered.pop(old_key, None)
+        if len(self._structural) > self.max_entries * 2:
+            self._structural.clear()  # skeletons are small; start over rather than track their use
 
-    async def run(self, prepared: Prepared, db: QueryRunner) -> GraphQLExecutionResult:
+    async def run(
+        self, prepared: Prepared, db: QueryRunner, variables: dict[str, Any]
+    ) -> GraphQLExecutionResult:
         errors = list(prepared.errors) or None
         if prepared.statement is None:
             return GraphQLExecutionResult(data=None, errors=errors)
-        text = await db.fetchval(prepared.statement.sql, *prepared.statement.arguments())
+        text = await db.fetchval(prepared.statement.sql, *prepared.arguments(variables))
         return GraphQLExecutionResult(data=orjson.Fragment(text), errors=errors)  # type: ignore[arg-type]
 
-    def mark_answered(self, key: CacheKey, extensions: bytes) -> None:
-        """A clean answer went out: the same request may be replayed without GraphQL."""
-        prepared = self._plans.get(key)
-        if prepared is not None and prepared.statement is not None and not prepared.errors:
+    def mark_answered(
+        self, query: str, operation_name: str | None, variables: dict[str, Any], extensions: bytes
+    ) -> None:
+        """A clean answer went out: requests with the same plan may be replayed without GraphQL."""
+        key = self._plan_key(query, operation_name, variables)
+        prepared = self._plans.get(key) if key is not None else None
+        if (
+            key is not None
+            and prepared is not None
+            and prepared.statement is not None
+            and not prepared.errors
+        ):
             self._answered[key] = extensions
 
-    async def replay(self, key: CacheKey, db: QueryRunner) -> bytes | None:
-        """The response body of a request answered cleanly before, or None."""
-        extensions = self._answered.get(key)
-        prepared = self._plans.get(key)
+    async def replay(
+        self, query: str, operation_name: str | None, variables: dict[str, Any], db: QueryRunner
+    ) -> bytes | None:
+        """The response body of a request whose plan was answered cleanly before, or None.
+
+        Only string variables differ between such requests; they are bound as parameters
+        and were valid for the same variable types (the skeleton matches).
+        """
+        key = self._plan_key(query, operation_name, variables)
+        extensions = self._answered.get(key) if key is not None else None
+        prepared = self._plans.get(key) if key is not None else None
         if extensions is None or prepared is None or prepared.statement is None:
             return None
-        text: str = await db.fetchval(prepared.statement.sql, *prepared.statement.arguments())
+        text: str = await db.fetchval(prepared.statement.sql, *prepared.arguments(variables))
         return b'{"data":' + text.encode() + b',"extensions":' + extensions + b"}"
 
 
@@ -133,7 +223,9 @@ class PlannedExecution(SchemaExtension):
             )
             if prepared is not None and not prepared.introspection:
                 try:
-                    context.result = await self.engine.run(prepared, context.context.db)
+                    context.result = await self.engine.run(
+                        prepared, context.context.db, context.variables or {}
+                    )
                 except Exception as exc:
                     # Reported like a resolver failure, so the usual error mapping applies (503 on outage).
                     error = GraphQLError(str(exc), original_error=exc)

@@ -19,10 +19,9 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from db import tables
 from db.sqlbuild import constant
@@ -73,52 +72,40 @@ def upper(expression: Any) -> Expr:
     return func.upper(expression)
 
 
-def _in_array(array: Expr, wanted: Expr, fold: Callable[[Any], Expr]) -> Expr:
-    names = func.unnest(array).table_valued("name").render_derived()
-    return exists(select(names.c.name).where(fold(names.c.name) == fold(wanted)))
+def named(kind: str, entity_id: Expr, name: Expr) -> Expr:
+    """The entity is called `name` (any name, code or identifier, case-insensitive).
+
+    One B-tree probe of entity_names; the array is computed once, before the outer rows
+    are read, so the planner cannot turn the probe into a scan.
+    """
+    names = tables.entity_names.alias()
+    ids = select(func.array_agg(names.c.entity_id)).where(
+        names.c.type == constant(kind), names.c.name == lower(name)
+    )
+    # ANY over an array expression (not over the subquery's rows).
+    return entity_id == any_(
+        func.coalesce(ids.scalar_subquery(), cast(array([], type_=Integer), ARRAY(Integer)))
+    )
 
 
 def agent_named(agent: FromClause, name: Expr) -> Expr:
     """Agent `agent` is called `name`: name, slug, synonym, brand, code or cross-reference."""
-    names = agent.c.synonyms.op("||")(agent.c.brand_names).op("||")(agent.c.code_names)
-    identifiers = [upper(agent.c[c]) for c in ("chembl_id", "ncit_id", "drugbank_id", "unii")]
-    return or_(
-        lower(agent.c.slug) == lower(name),
-        lower(agent.c.name) == lower(name),
-        _in_array(names, name, lower),
-        upper(name).in_(identifiers),
-        name == agent.c.rxnorm_id,
-    )
+    return named("AGENT", agent.c.id, name)
 
 
 def target_named(target: FromClause, name: Expr) -> Expr:
     """Target `target` is `name`: symbol, alias, HGNC, UniProt, Ensembl or NCBI Gene ID."""
-    identifiers = [upper(target.c[c]) for c in ("hgnc_id", "uniprot_id", "ensembl_id")]
-    return or_(
-        upper(target.c.symbol) == upper(name),
-        _in_array(target.c.aliases, name, upper),
-        upper(name).in_(identifiers),
-        name == target.c.ncbi_gene_id,
-    )
+    return named("TARGET", target.c.id, name)
 
 
 def trial_named(trial: FromClause, name: Expr) -> Expr:
     """Trial `trial` is `name`: NCT ID, acronym, slug or another registry ID."""
-    return or_(
-        upper(trial.c.nct_id) == upper(name),
-        lower(trial.c.acronym) == lower(name),
-        lower(trial.c.slug) == lower(name),
-        _in_array(trial.c.other_ids, name, lower),
-    )
+    return named("TRIAL", trial.c.id, name)
 
 
 def indication_named(indication: FromClause, name: Expr) -> Expr:
-    identifiers = [upper(indication.c[c]) for c in ("ncit_id", "doid_id", "mondo_id")]
-    return or_(
-        indication.c.slug == lower(name),
-        lower(indication.c.name) == lower(name),
-        upper(name).in_(identifiers),
-    )
+    """Indication `indication` is `name`: slug, name, NCIt, DOID or MONDO ID."""
+    return named("INDICATION", indication.c.id, name)
 
 
 def indication_within(indication_id: Expr, name: Expr) -> Expr:

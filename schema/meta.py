@@ -10,8 +10,9 @@ Root fields are plan functions (`root_field`): they return the rows to answer wi
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -23,8 +24,10 @@ from strawberry.types.base import StrawberryContainer
 from strawberry.types.enum import StrawberryEnumDefinition
 from strawberry.types.field import StrawberryField
 
+from db.queries import text_problem
 from db.sqlbuild import ENTITIES, Entity, Polymorphic, Relation, Rows, Value, register
 from schema.context import Context
+from schema.errors import UserInputError
 from schema.reference import ENUM_FIELDS, TYPES
 
 T = TypeVar("T")
@@ -212,12 +215,34 @@ class PlannedField(FieldExtension):
         return await info.context.loaders.run_root(plan)
 
 
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in arguments (input objects, lists, enums excluded)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, Enum):
+        yield from _strings(vars(value))
+
+
 def root_field(*, description: str, graphql_type: Any) -> Callable[[Callable[..., Any]], Any]:
     """A root field whose function returns a plan (db.sqlbuild.One / Many / Page / Each / None)."""
 
     def wrap(plan_function: Callable[..., Any]) -> Any:
+        @functools.wraps(plan_function)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            # Text PostgreSQL cannot hold is this field's argument error, on both executors.
+            for value in _strings(kwargs):
+                if (problem := text_problem(value)) is not None:
+                    raise UserInputError(problem)
+            return plan_function(*args, **kwargs)
+
         return strawberry.field(
-            resolver=plan_function,
+            resolver=checked,
             description=description,
             graphql_type=graphql_type,
             extensions=[PlannedField()],

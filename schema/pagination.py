@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import decimal
+import json
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
-from db.sqlbuild import Entity, Page, Rows, Window
+from db.keyset import Term, typed_key
+from db.sqlbuild import Entity, Page, Rows, Window, page_terms
 from schema.errors import UserInputError
 
 T = TypeVar("T")
@@ -51,15 +54,21 @@ class Connection(Generic[T]):
         return [edge.node for edge in self.edges]
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, terms: list[Term]) -> tuple[Any, ...]:
+    """The sort key a cursor carries (see db.keyset), typed for its list's order."""
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        prefix, version, position = text.split(":")
-        if prefix != "cursor" or version != "v1" or not position.isdigit():
+        prefix, version, key = text.split(":", 2)
+        if prefix != "cursor" or version != "v2":
             raise ValueError(text)
-        return int(position)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise UserInputError(f"Malformed cursor {cursor!r}; use a cursor returned by this API.") from None
+        values = json.loads(key, parse_float=decimal.Decimal)
+        if not isinstance(values, list):
+            raise ValueError(key)
+        return typed_key(terms, values)
+    except (ValueError, UnicodeDecodeError, binascii.Error, decimal.InvalidOperation):
+        raise UserInputError(
+            f"Malformed cursor {cursor!r}; use a cursor returned by this API for this list."
+        ) from None
 
 
 def page(
@@ -71,9 +80,14 @@ def page(
             raise UserInputError(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}; got {value}.")
     if first is None and last is None:
         first = DEFAULT_PAGE_SIZE
-    start = decode_cursor(after) + 1 if after else 0
-    end = decode_cursor(before) if before else None
-    return Page(entity.name, rows, Window(start=start, end=end, first=first, last=last))
+    terms = page_terms(entity.name, rows)
+    window = Window(
+        first=first,
+        last=last,
+        after=decode_cursor(after, terms) if after else None,
+        before=decode_cursor(before, terms) if before else None,
+    )
+    return Page(entity.name, rows, window)
 
 
 def ordered(expression: Any, direction: OrderDirection | None) -> Any:

@@ -45,6 +45,7 @@ TYPE_NAMES = {
     "RESISTANCE_MECHANISM": "ResistanceMechanism",
 }
 MAX_QUERY_LENGTH = 200
+MIN_SCORE = 0.3
 SQL = Path(__file__).parent / "sql"
 HIT_COLUMNS = (
     column("type", Text),
@@ -193,10 +194,13 @@ class SearchQueries:
             int, strawberry.argument(description=f"Hits to return (at most {MAX_PAGE_SIZE}).")
         ] = 10,
         min_score: Annotated[
-            float, strawberry.argument(description="Drop hits scoring below this (0 to 1).")
+            float, strawberry.argument(description="Drop hits scoring below this (0.3 to 1).")
         ] = 0.3,
     ) -> Many:
         _check_query(query, first)
+        if not MIN_SCORE <= min_score <= 1:
+            # Candidates are found by index conditions that keep every hit scoring 0.3 or more.
+            raise UserInputError(f"`minScore` must be between {MIN_SCORE} and 1; got {min_score}.")
         return _hits(SEARCH, query=query.strip(), types=stored(types), min_score=min_score, first=first)
 
     @root_field(

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Column, Table
 
 from db import tables
+from db.prepared import refresh_prepared_tables
 from db.release import latest_release, record_release
 from db.store import Connection, CuratedWriter, identity_column, seeding_transaction
 from seeds.mapping import (
@@ -212,6 +213,7 @@ async def seed(connection: Connection, seeds_dir: Path, *, force: bool = False) 
         if not force and latest is not None and latest.checksum == dataset.checksum:
             return SeedResult(dataset.version, dataset.checksum, loaded=False, counts=latest.counts)
         counts = await _Writer(writer).write(dataset)
+        await refresh_prepared_tables(connection)
         await record_release(
             connection,
             version=dataset.version,

@@ -103,3 +103,42 @@ def test_plan_cache_is_bounded_in_entries_and_bytes() -> None:
         small.prepare(parse(query), query, None, {})
     assert 0 < small.cached_bytes <= 200_000
     assert len(small) < 50
+
+
+async def test_new_string_values_are_bound_not_planned_again(pool: asyncpg.Pool) -> None:
+    schema = build_schema(compiler=True)
+    query = """query($name: String!, $trial: String) {
+        agent(name: $name) { name brandNames trials { acronym } }
+        efficacy(first: 5, filter: {trial: $trial}) { totalCount nodes { acronym endpoint } } }"""
+    names = ["Enhertu", "T-DXd", "kymriah", "CHEMBL1201583", "nothing-by-this-name", "Herceptin"]
+    for n, name in enumerate(names):
+        variables = {"name": name, "trial": ["CLEOPATRA", "DESTINY-Breast03", "zuma-1"][n % 3]}
+        answers = []
+        for each in (schema, REFERENCE):
+            result = await each.execute(
+                query, variable_values=variables, context_value=Context(db=QueryRunner(pool))
+            )
+            assert result.errors is None, result.errors
+            answers.append(exact_json(result.data))
+        assert answers[0] == answers[1], variables
+    assert schema.engine.planned == 1, "one plan for every value of the string variables"
+
+
+async def test_strings_that_shape_the_statement_are_part_of_the_key(pool: asyncpg.Pool) -> None:
+    schema = build_schema(compiler=True)
+    query = "query($q: String!, $after: String) { search(query: $q, first: 3) { label } trials(first: 2, after: $after) { nodes { slug } pageInfo { endCursor } } }"
+    first = await schema.execute(query, variable_values={"q": "trastuzamab", "after": None},
+                                 context_value=Context(db=QueryRunner(pool)))  # fmt: skip
+    assert first.errors is None
+    cursor = orjson.loads(orjson.dumps(first.data))["trials"]["pageInfo"]["endCursor"]
+    for variables in ({"q": " kymriah ", "after": cursor}, {"q": "zuma", "after": cursor}):
+        answers = []
+        for each in (schema, REFERENCE):
+            result = await each.execute(
+                query, variable_values=variables, context_value=Context(db=QueryRunner(pool))
+            )
+            assert result.errors is None, result.errors
+            answers.append(exact_json(result.data))
+        assert answers[0] == answers[1], variables
+    # The search text is trimmed and the cursor decoded in Python: each value is its own plan.
+    assert schema.engine.planned == 3

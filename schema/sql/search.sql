@@ -1,31 +1,38 @@
--- Ranked search over search_documents. :query is the search text, :types the kinds
--- asked for (null: all), :min_score the cut-off, :first the number of hits.
+-- Ranked search. Candidates come from the indexes of search_index (full text, trigram
+-- similarity, prefix); only they are scored. :query is the search text, :types the kinds
+-- asked for (null: all), :min_score the cut-off (at least 0.3),
+-- :first the number of hits.
 WITH q AS (
     SELECT lower(:query) AS raw,
            regexp_replace(lower(:query), '[^a-z0-9]+', '', 'g') AS compact,
            websearch_to_tsquery('english', :query) AS ts
 ),
+candidates AS (
+    SELECT d.* FROM search_index d, q
+    WHERE (CAST(:types AS text[]) IS NULL OR d.type = ANY(CAST(:types AS text[])))
+      AND (d.document @@ q.ts
+           OR d.lower_text % q.raw
+           OR d.compact % q.compact
+           OR q.raw <% d.lower_text
+           OR d.compact LIKE q.compact || '%'
+           OR d.lower_text = q.raw)
+),
 scored AS (
     SELECT d.type, d.id, d.key, d.label, d.field, d.text,
            d.weight * GREATEST(
-               CASE WHEN lower(d.text) = q.raw
-                      OR regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g') = q.compact THEN 1.0
-                    WHEN length(q.compact) >= 3
-                     AND regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g') LIKE q.compact || '%' THEN 0.9
+               CASE WHEN d.lower_text = q.raw OR d.compact = q.compact THEN 1.0
+                    WHEN length(q.compact) >= 3 AND d.compact LIKE q.compact || '%' THEN 0.9
                     ELSE 0 END,
-               similarity(lower(d.text), q.raw),
+               similarity(d.lower_text, q.raw),
                -- one or two typos in a short name: 1 - edit distance / length
                CASE WHEN length(d.text) <= 60 AND length(q.compact) >= 4 THEN 0.95 * (1 - levenshtein(
-                        regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g'), q.compact)::float
-                    / greatest(length(regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g')), length(q.compact)))
+                        d.compact, q.compact)::float / greatest(length(d.compact), length(q.compact)))
                     ELSE 0 END,
-               similarity(regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g'), q.compact),
-               0.8 * word_similarity(q.raw, lower(d.text)),
-               CASE WHEN to_tsvector('english', d.text) @@ q.ts
-                    THEN 0.5 + 0.4 * ts_rank(to_tsvector('english', d.text), q.ts) ELSE 0 END
+               similarity(d.compact, q.compact),
+               0.8 * word_similarity(q.raw, d.lower_text),
+               CASE WHEN d.document @@ q.ts THEN 0.5 + 0.4 * ts_rank(d.document, q.ts) ELSE 0 END
            ) AS score
-    FROM search_documents d, q
-    WHERE (CAST(:types AS text[]) IS NULL OR d.type = ANY(CAST(:types AS text[])))
+    FROM candidates d, q
 ),
 best AS (
     SELECT DISTINCT ON (type, id) * FROM scored

@@ -1,13 +1,13 @@
--- Typeahead: entities with a name, code or ID starting with :prefix (or a word of it).
+-- Typeahead: entities with a name, code or ID starting with :prefix (or a word of it),
+-- found through the trigram indexes of search_index.
 WITH matched AS (
     SELECT DISTINCT ON (d.type, d.id) d.type, d.id, d.key, d.label, d.field, d.text,
-           CASE WHEN lower(d.text) LIKE lower(:prefix) || '%' THEN 1.0 ELSE 0.8 END AS score
-    FROM search_documents d
+           CASE WHEN d.lower_text LIKE lower(:prefix) || '%' THEN 1.0 ELSE 0.8 END AS score
+    FROM search_index d
     WHERE d.field NOT IN ('title', 'description', 'mechanism')
       AND (CAST(:types AS text[]) IS NULL OR d.type = ANY(CAST(:types AS text[])))
-      AND (lower(d.text) LIKE lower(:prefix) || '%' OR lower(d.text) LIKE '% ' || lower(:prefix) || '%'
-           OR regexp_replace(lower(d.text), '[^a-z0-9]+', '', 'g')
-              LIKE regexp_replace(lower(:prefix), '[^a-z0-9]+', '', 'g') || '%')
+      AND (d.lower_text LIKE lower(:prefix) || '%' OR d.lower_text LIKE '% ' || lower(:prefix) || '%'
+           OR d.compact LIKE regexp_replace(lower(:prefix), '[^a-z0-9]+', '', 'g') || '%')
     ORDER BY d.type, d.id, score DESC, length(d.text)
 )
 SELECT type, id, key, label, field, text, round(score::numeric, 4)::float8 AS score,

@@ -1,0 +1,115 @@
+"""Variables bound as statement parameters, so a new value costs no planning.
+
+An operation is planned once per *skeleton* of its variables: their structure with every
+string replaced by a marker. To learn which parameters carry which string variable, the
+planner runs once more with each string replaced by a distinct sentinel; a parameter
+holding exactly a sentinel is bound to that variable from then on. A string the plan
+transforms, validates or builds structure from (a cursor, a search text that is
+trimmed, an enum name) is *structural* instead: its value becomes part of the cache key.
+Numbers and booleans are always structural (page sizes, directives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+Path = tuple[str | int, ...]
+MARKER = "\ue000s"
+
+
+def _sentinel(index: int) -> str:
+    return f"\ue000Var{index}\ue001"
+
+
+def _core(index: int) -> str:
+    return f"var{index}\ue001"
+
+
+def skeleton(value: Any) -> Any:
+    """The variables with every string replaced by one marker."""
+    if isinstance(value, dict):
+        return {k: skeleton(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [skeleton(v) for v in value]
+    if isinstance(value, str):
+        return MARKER
+    return value
+
+
+def string_leaves(value: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
+    if isinstance(value, dict):
+        for k in sorted(value):
+            yield from string_leaves(value[k], (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from string_leaves(v, (*path, i))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def at(value: Any, path: Path) -> Any:
+    for step in path:
+        value = value[step]
+    return value
+
+
+def replaced(value: Any, replacements: dict[Path, str], path: Path = ()) -> Any:
+    if isinstance(value, dict):
+        return {k: replaced(v, replacements, (*path, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replaced(v, replacements, (*path, i)) for i, v in enumerate(value)]
+    return replacements.get(path, value)
+
+
+def probe_variables(variables: dict[str, Any]) -> tuple[dict[str, Any], list[Path]]:
+    """The variables with each string leaf replaced by a distinct sentinel, and the leaves in order."""
+    paths = [path for path, _ in string_leaves(variables)]
+    return replaced(variables, {p: _sentinel(i) for i, p in enumerate(paths)}), paths
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """Which parameters take which variable, and which string variables shape the statement."""
+
+    parameters: tuple[tuple[int, Path], ...]
+    structural: frozenset[Path]
+
+
+def find_bindings(
+    paths: list[Path], real: list[Any], probe: list[Any], variables: dict[str, Any]
+) -> Bindings:
+    """Compare the parameters planned with real values and with sentinels (same statement text)."""
+    bound: dict[Path, list[int]] = {}
+    structural: set[Path] = set()
+    for position, (real_value, probe_value) in enumerate(zip(real, probe, strict=True)):
+        for index, path in enumerate(paths):
+            if probe_value == _sentinel(index) and real_value == at(variables, path):
+                bound.setdefault(path, []).append(position)
+            elif any(_core(index) in text.lower() for text in _strings(probe_value)):
+                structural.add(path)  # used, but not as it is
+    structural |= {p for p in paths if p not in bound}
+    parameters = tuple((position, path) for path, positions in bound.items() if path not in structural
+                       for position in positions)  # fmt: skip
+    return Bindings(parameters, frozenset(structural))
+
+
+def structural_values(variables: dict[str, Any], structural: frozenset[Path]) -> tuple[tuple[Path, str], ...]:
+    return tuple((path, value) for path, value in string_leaves(variables) if path in structural)
+
+
+def bind(
+    arguments: list[Any], parameters: tuple[tuple[int, Path], ...], variables: dict[str, Any]
+) -> list[Any]:
+    for position, path in parameters:
+        arguments[position] = at(variables, path)
+    return arguments
