@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from api.errors import DATABASE_ERRORS
-from api.graphql_view import GraphQLView
+from api.graphql_view import RETRY_AFTER_SECONDS, GraphQLView
+from api.guards import GraphQLRequestGuard, LoadShedder, RateLimit
 from api.logs import RequestIdMiddleware
 from config.settings import Settings
 from db.migrate import head_revision
@@ -59,6 +60,8 @@ def read_pool_lifespan(settings: Settings, database_url: str) -> Lifespan:
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             statement_timeout_ms=settings.statement_timeout_ms,
+            max_waiting=settings.pool_max_waiting,
+            acquire_timeout=settings.pool_acquire_timeout_s,
         )
         try:
             yield
@@ -77,10 +80,24 @@ def middleware(settings: Settings) -> list[Middleware]:
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["content-type", "authorization", "x-request-id", "if-none-match"],
-                expose_headers=["x-request-id", "etag"],
+                expose_headers=[
+                    "x-request-id",
+                    "etag",
+                    "retry-after",
+                    "ratelimit-limit",
+                    "ratelimit-remaining",
+                    "ratelimit-reset",
+                    "ratelimit-policy",
+                ],
                 max_age=600,
             )
         )
+    # Cheapest refusals first: rate limit, then load, then the request's own size and shape.
+    stack += [
+        Middleware(RateLimit, settings=settings),
+        Middleware(LoadShedder, settings=settings),
+        Middleware(GraphQLRequestGuard, settings=settings),
+    ]
     return stack
 
 
@@ -135,13 +152,33 @@ class ExportEndpoints:
             self._cache[checksum] = (await build_export(pool)).files()
         return self._cache[checksum]
 
+    async def available_files(self, request: Request) -> dict[str, bytes] | Response:
+        """The files, or 503 + Retry-After while the database is unavailable."""
+        try:
+            return await self.files(request)
+        except DATABASE_ERRORS:
+            body = {
+                "errors": [
+                    {
+                        "message": "The database is unavailable; retry shortly.",
+                        "extensions": {"code": "DATABASE_UNAVAILABLE"},
+                    }
+                ]
+            }
+            headers = {"Retry-After": RETRY_AFTER_SECONDS, "Cache-Control": "no-store"}
+            return JSONResponse(body, status_code=503, headers=headers)
+
     async def index(self, request: Request) -> Response:
-        files = await self.files(request)
+        files = await self.available_files(request)
+        if isinstance(files, Response):
+            return files
         return Response(files["release.json"], media_type="application/json")
 
     async def file(self, request: Request) -> Response:
         name = request.path_params["name"]
-        files = await self.files(request)
+        files = await self.available_files(request)
+        if isinstance(files, Response):
+            return files
         if name not in files:
             return JSONResponse(
                 {"error": f"no export file {name!r}", "files": sorted(files)}, status_code=404

@@ -14,7 +14,8 @@ from typing import Any
 import asyncpg
 from graphql import GraphQLError
 
-from schema.errors import DATABASE_UNAVAILABLE, error_code
+from db.readpool import PoolBusy
+from schema.errors import DATABASE_UNAVAILABLE, SERVER_OVERLOADED, error_code
 
 logger = logging.getLogger("api.errors")
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
@@ -26,12 +27,14 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.InternalClientError,
+    PoolBusy,
 )
 
 
 _PUBLIC_MESSAGES = {
     "INTERNAL_SERVER_ERROR": "Internal server error.",
     DATABASE_UNAVAILABLE: "The database is unavailable; retry shortly.",
+    SERVER_OVERLOADED: "The server is busy; retry shortly.",
     "QUERY_TIMEOUT": "The query took too long and was cancelled.",
 }
 

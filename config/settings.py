@@ -48,6 +48,26 @@ class Settings:
     field_suggestions: bool
     request_timeout_s: float
     compiler: bool
+    # Bounded work (schema.limits, api.guards) and load shedding.
+    max_query_length: int = 20_000
+    max_selections: int = 1000
+    max_repeats: int = 10
+    max_list_items: int = 100
+    max_string_length: int = 1000
+    query_cache_entries: int = 1024
+    query_cache_bytes: int = 32 * 1024 * 1024
+    max_body_bytes: int = 100 * 1024
+    max_variables_bytes: int = 64 * 1024
+    header_timeout_s: float = 5.0
+    body_timeout_s: float = 10.0
+    max_in_flight: int = 64
+    pool_max_waiting: int = 32
+    pool_acquire_timeout_s: float = 1.0
+    rate_limit: str = "1200/minute"
+    rate_limit_loopback: bool = False
+    # The API's own, read-only login (db.roles); unset: DATABASE_URL with the reader role.
+    reader_database_url: str | None = None
+    reader_password: str | None = None
 
     @property
     def limits(self) -> Limits:
@@ -57,6 +77,13 @@ class Settings:
             max_tokens=self.max_tokens,
             max_cost=self.max_cost,
             introspection=self.introspection,
+            max_query_length=self.max_query_length,
+            max_selections=self.max_selections,
+            max_repeats=self.max_repeats,
+            max_list_items=self.max_list_items,
+            max_string_length=self.max_string_length,
+            cache_entries=self.query_cache_entries,
+            cache_bytes=self.query_cache_bytes,
         )
 
     @classmethod
@@ -76,11 +103,29 @@ class Settings:
             cors_origins=_list(env.get("CORS_ORIGINS")),
             max_depth=int(env.get("MAX_QUERY_DEPTH", "12")),
             max_aliases=int(env.get("MAX_ALIASES", "30")),
-            max_tokens=int(env.get("MAX_TOKENS", "5000")),
+            max_tokens=int(env.get("MAX_TOKENS", "1000")),
             max_cost=int(env.get("MAX_QUERY_COST", "250000")),
             max_batch=int(env.get("MAX_BATCH_OPERATIONS", "10")),
             introspection=_bool(env.get("INTROSPECTION"), True),
             field_suggestions=_bool(env.get("FIELD_SUGGESTIONS"), True),
             request_timeout_s=float(env.get("REQUEST_TIMEOUT_S", "10")),
             compiler=_bool(env.get("COMPILER"), True),
+            max_query_length=int(env.get("MAX_QUERY_LENGTH", "20000")),
+            max_selections=int(env.get("MAX_SELECTIONS", "1000")),
+            max_repeats=int(env.get("MAX_REPEATED_FIELDS", "10")),
+            max_list_items=int(env.get("MAX_LIST_ITEMS", "100")),
+            max_string_length=int(env.get("MAX_STRING_LENGTH", "1000")),
+            query_cache_entries=int(env.get("QUERY_CACHE_ENTRIES", "1024")),
+            query_cache_bytes=int(env.get("QUERY_CACHE_BYTES", str(32 * 1024 * 1024))),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", str(100 * 1024))),
+            max_variables_bytes=int(env.get("MAX_VARIABLES_BYTES", str(64 * 1024))),
+            header_timeout_s=float(env.get("HEADER_TIMEOUT_S", "5")),
+            body_timeout_s=float(env.get("BODY_TIMEOUT_S", "10")),
+            max_in_flight=int(env.get("MAX_IN_FLIGHT", "64")),
+            pool_max_waiting=int(env.get("DB_POOL_MAX_WAITING", "32")),
+            pool_acquire_timeout_s=float(env.get("DB_POOL_ACQUIRE_TIMEOUT_MS", "1000")) / 1000,
+            rate_limit=env.get("RATE_LIMIT", "1200/minute").strip(),
+            rate_limit_loopback=_bool(env.get("RATE_LIMIT_LOOPBACK"), False),
+            reader_database_url=env.get("READER_DATABASE_URL") or None,
+            reader_password=env.get("READER_PASSWORD") or None,
         )

@@ -6,6 +6,7 @@ import asyncpg
 from graphql import GraphQLError
 
 from db.queries import InvalidTextArgument
+from db.readpool import UNAVAILABLE_ERRORS, PoolBusy
 
 
 class ClientError(GraphQLError):
@@ -26,25 +27,14 @@ class NotFoundError(ClientError):
 
 
 DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
-
-_UNAVAILABLE_TYPES: tuple[type[BaseException], ...] = (
-    OSError,
-    ConnectionError,
-    TimeoutError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.ConnectionFailureError,
-    asyncpg.exceptions.AdminShutdownError,
-    asyncpg.exceptions.CrashShutdownError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,
-    asyncpg.exceptions.InternalClientError,
-)
+SERVER_OVERLOADED = "SERVER_OVERLOADED"
+# Codes answered with 503 and Retry-After: retry later, nothing is wrong with the request.
+RETRY_LATER_CODES = frozenset({DATABASE_UNAVAILABLE, SERVER_OVERLOADED})
 
 
 def is_database_unavailable(error: BaseException | None) -> bool:
     while error is not None:
-        if isinstance(error, _UNAVAILABLE_TYPES):
+        if isinstance(error, UNAVAILABLE_ERRORS):
             return True
         error = error.__cause__ or error.__context__
     return False
@@ -69,6 +59,8 @@ def error_code(error: GraphQLError) -> str:
             return "BAD_USER_INPUT"
         if isinstance(original, asyncpg.exceptions.QueryCanceledError):
             return "QUERY_TIMEOUT"
+        if isinstance(original, PoolBusy):
+            return SERVER_OVERLOADED
         if is_database_unavailable(original):
             return DATABASE_UNAVAILABLE
         return "INTERNAL_SERVER_ERROR"

@@ -7,13 +7,12 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from config.limits import Limits
 from schema.engine import Engine, PlannedExecution
-from schema.errors import CLIENT_CODES, error_code
+from schema.errors import CLIENT_CODES, RETRY_LATER_CODES, error_code
 from schema.limits import limit_extensions
 from schema.root import Query
 
@@ -37,8 +36,9 @@ class TherapySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Log only unexpected errors; client mistakes are answered, not logged as faults."""
-        unexpected = [e for e in errors if error_code(e) not in CLIENT_CODES]
+        """Log only unexpected errors; client mistakes are answered, not logged as faults, and an
+        outage or overload is logged once per change by the pool (db.readpool.DatabaseHealth)."""
+        unexpected = [e for e in errors if error_code(e) not in CLIENT_CODES | RETRY_LATER_CODES]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
@@ -53,9 +53,9 @@ def build_schema(limits: Limits | None = None, max_batch: int = 10, compiler: bo
     built = TherapySchema(
         query=Query,
         extensions=[
-            lambda: ParserCache(maxsize=1024),
+            # Limits first: they bound the work of everything after them; their document cache
+            # (bounded in entries and bytes) replaces Strawberry's parser and validation caches.
             *limit_extensions(limits or Limits()),
-            lambda: ValidationCache(maxsize=1024),
             *([lambda: PlannedExecution(engine)] if compiler else []),
         ],
         config=StrawberryConfig(

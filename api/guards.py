@@ -1,0 +1,326 @@
+"""ASGI guards in front of the endpoints: per-client rate limits, load shedding, and a
+bounded, timed, validated read of every GraphQL request before the GraphQL view sees it.
+
+Every refusal is a GraphQL error body with `extensions.code`, in the media type the
+client asked for, with a 4xx status (or 503 when the server sheds load).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from starlette.datastructures import Headers, QueryParams
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from config.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+MAX_JSON_DEPTH = 32
+OVERLOAD_RETRY_AFTER = "1"
+GUARDED_PATHS = ("/graphql", "/export")
+
+
+class RequestRefused(Exception):
+    """A request the guards answer themselves: status, code, message and extra headers."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def media_type(headers: Headers) -> str:
+    """The JSON media type the client accepts: GraphQL over HTTP's own one if it asks for it."""
+    return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in headers.get("accept", "") else "application/json"
+
+
+async def send_refusal(scope: Scope, send: Send, refusal: RequestRefused) -> None:
+    body = orjson.dumps({"errors": [{"message": refusal.message, "extensions": {"code": refusal.code}}]})
+    headers = [
+        (b"content-type", media_type(Headers(scope=scope)).encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *((name.lower().encode(), value.encode()) for name, value in refusal.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _guarded(scope: Scope) -> bool:
+    return scope["type"] == "http" and any(
+        scope["path"] == p or scope["path"].startswith(p + "/") for p in GUARDED_PATHS
+    )
+
+
+# --- per-client rate limits ------------------------------------------------------------------
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+class RateLimit:
+    """At most RATE_LIMIT requests per client address (a sliding window, `limits` library);
+    loopback clients are exempt unless RATE_LIMIT_LOOPBACK. Answers carry RateLimit-* headers;
+    a refusal is 429 with Retry-After."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.item: RateLimitItem | None = parse(settings.rate_limit) if settings.rate_limit else None
+        self.loopback = settings.rate_limit_loopback
+        self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
+
+    def applies(self, scope: Scope) -> str | None:
+        """The client key when the limit applies to this request."""
+        if self.item is None or not _guarded(scope):
+            return None
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        if not self.loopback and _is_loopback(address):
+            return None
+        return str(address)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self.applies(scope)
+        if key is None or self.item is None:
+            await self.app(scope, receive, send)
+            return
+        allowed = await self.limiter.hit(self.item, key)
+        stats = await self.limiter.get_window_stats(self.item, key)
+        reset = max(1, math.ceil(stats.reset_time - time.time()))
+        headers = {
+            "RateLimit-Limit": str(self.item.amount),
+            "RateLimit-Remaining": str(max(0, stats.remaining)),
+            "RateLimit-Reset": str(reset),
+            "RateLimit-Policy": f"{self.item.amount};w={self.item.get_expiry()}",
+        }
+        if not allowed:
+            message = f"Rate limit of {self.item} per client exceeded; retry in {reset} s."
+            await send_refusal(
+                scope,
+                send,
+                RequestRefused(429, "RATE_LIMITED", message, {**headers, "Retry-After": str(reset)}),
+            )
+            return
+        extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# --- load shedding -----------------------------------------------------------------------------
+
+
+class LoadShedder:
+    """Answers 503 + Retry-After at once when MAX_IN_FLIGHT requests are already being served,
+    instead of queueing them until they time out."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.max_in_flight = settings.max_in_flight
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _guarded(scope):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            message = f"The server is at its limit of {self.max_in_flight} requests in flight; retry shortly."
+            refusal = RequestRefused(503, "SERVER_OVERLOADED", message, {"Retry-After": OVERLOAD_RETRY_AFTER})
+            await send_refusal(scope, send, refusal)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+# --- the GraphQL request itself ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestBounds:
+    max_body_bytes: int
+    max_variables_bytes: int
+    body_timeout_s: float
+    max_batch: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RequestBounds:
+        return cls(
+            settings.max_body_bytes, settings.max_variables_bytes, settings.body_timeout_s, settings.max_batch
+        )
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a JSON value, counting no further than `limit` + 1."""
+    depth, level = 0, [value]
+    while level and depth <= limit:
+        depth += 1
+        level = [
+            child
+            for item in level
+            if isinstance(item, (dict, list))
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, (dict, list))
+        ]
+    return depth
+
+
+def check_operation(item: Any, bounds: RequestBounds) -> None:
+    """One GraphQL request object: `query` a string, `operationName` a string or null,
+    `variables` and `extensions` objects or null, variables within their size and depth."""
+    if not isinstance(item, dict):
+        raise RequestRefused(400, "BAD_REQUEST", "A GraphQL request is a JSON object with a `query`.")
+    query = item.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestRefused(400, "BAD_REQUEST", "The request has no `query` string.")
+    for name, kinds, description in (
+        ("operationName", (str,), "a string or null"),
+        ("variables", (dict,), "an object or null"),
+        ("extensions", (dict,), "an object or null"),
+    ):
+        value = item.get(name)
+        if value is not None and not isinstance(value, kinds):
+            raise RequestRefused(400, "BAD_REQUEST", f"`{name}` must be {description}.")
+    variables = item.get("variables")
+    if variables:
+        if _depth(variables, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+            message = f"`variables` are nested deeper than {MAX_JSON_DEPTH} levels."
+            raise RequestRefused(400, "BAD_USER_INPUT", message)
+        size = len(orjson.dumps(variables))
+        if size > bounds.max_variables_bytes:
+            message = f"`variables` take {size} bytes; at most {bounds.max_variables_bytes} are allowed."
+            raise RequestRefused(413, "VARIABLES_TOO_LARGE", message)
+
+
+def check_payload(payload: Any, bounds: RequestBounds) -> None:
+    if isinstance(payload, list):
+        if not payload:
+            raise RequestRefused(400, "BAD_REQUEST", "An empty batch has nothing to run.")
+        if len(payload) > bounds.max_batch:
+            message = f"A batch holds at most {bounds.max_batch} operations; got {len(payload)}."
+            raise RequestRefused(400, "BAD_REQUEST", message)
+        for item in payload:
+            check_operation(item, bounds)
+    else:
+        check_operation(payload, bounds)
+
+
+def _loads(data: bytes | str, what: str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise RequestRefused(400, "BAD_REQUEST", f"{what} is not valid JSON (UTF-8): {exc}.") from None
+
+
+def check_query_params(params: QueryParams, bounds: RequestBounds) -> None:
+    """A GET request: the same checks on `query`, `variables`, `operationName`, `extensions`."""
+    if "query" not in params:
+        return  # GraphiQL, or the view's own answer for a missing query
+    item: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
+    for name in ("variables", "extensions"):
+        if params.get(name):
+            item[name] = _loads(params[name], f"`{name}`")
+    check_operation(item, bounds)
+
+
+class GraphQLRequestGuard:
+    """Reads a POST body within MAX_BODY_BYTES and BODY_TIMEOUT_S and checks its shape before
+    the GraphQL view parses anything; the view then reads the buffered body."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.bounds = RequestBounds.from_settings(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self.check(scope, receive)
+        except RequestRefused as refusal:
+            await send_refusal(scope, send, refusal)
+            return
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def check(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The POST body, checked (None for GET); raises RequestRefused."""
+        method = scope["method"]
+        if method == "GET":
+            check_query_params(QueryParams(scope.get("query_string", b"")), self.bounds)
+            return None
+        if method != "POST":
+            raise RequestRefused(405, "METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"})
+        headers = Headers(scope=scope)
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            message = "Send the request as `Content-Type: application/json`."
+            raise RequestRefused(415, "UNSUPPORTED_MEDIA_TYPE", message)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.bounds.max_body_bytes:
+            raise self.too_large(int(declared))
+        body = await self.read_body(receive)
+        check_payload(_loads(body, "The request body"), self.bounds)
+        return body
+
+    def too_large(self, size: int) -> RequestRefused:
+        message = f"The request body has {size} bytes; at most {self.bounds.max_body_bytes} are allowed."
+        return RequestRefused(413, "PAYLOAD_TOO_LARGE", message)
+
+    async def read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.bounds.body_timeout_s):
+                while True:
+                    received = await receive()
+                    if received["type"] == "http.disconnect":
+                        raise RequestRefused(400, "BAD_REQUEST", "The client went away.")
+                    chunk = received.get("body", b"")
+                    size += len(chunk)
+                    if size > self.bounds.max_body_bytes:
+                        raise self.too_large(size)
+                    chunks.append(chunk)
+                    if not received.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            message = f"The request body did not arrive within {self.bounds.body_timeout_s:g} s."
+            raise RequestRefused(408, "BODY_TIMEOUT", message, {"Connection": "close"}) from None

@@ -1,0 +1,87 @@
+"""The read pool's own bounds and state: a bounded wait queue and one log line per outage.
+
+`ReadPool` is asyncpg's pool with a bound on the requests waiting for a connection: past
+`max_waiting` waiters, or after `acquire_timeout` seconds of waiting, `acquire` raises
+`PoolBusy` at once instead of queueing. `DatabaseHealth` remembers whether the database
+answered last time and logs one line when that changes, not one traceback per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import asyncpg
+
+logger = logging.getLogger("db.health")
+
+# What a stopped, restarting or unreachable database raises on the way to a query.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    TimeoutError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.ConnectionFailureError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+class PoolBusy(Exception):
+    """Every connection is in use and enough requests already wait for one: shed this one."""
+
+
+class DatabaseHealth:
+    """Up or down, as the last statement found it; logs each change once."""
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+
+    def failed(self, error: BaseException) -> None:
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            logger.warning(
+                "database unavailable (%s: %s); answering 503 until it is back",
+                type(error).__name__,
+                str(error).splitlines()[0][:200] if str(error) else "-",
+            )
+
+    def answered(self) -> None:
+        if self.down_since is not None:
+            logger.warning("database available again after %.1f s", time.monotonic() - self.down_since)
+            self.down_since = None
+
+
+class ReadPool(asyncpg.Pool):
+    """asyncpg's pool with a bounded wait for a connection and the database's health."""
+
+    def __init__(self, dsn: str, *, max_waiting: int, acquire_timeout: float, **kwargs: Any) -> None:
+        # asyncpg.create_pool's defaults, which Pool itself requires explicitly.
+        defaults = {
+            "max_queries": 50_000,
+            "max_inactive_connection_lifetime": 300.0,
+            "loop": None,
+            "connection_class": asyncpg.Connection,
+            "record_class": asyncpg.Record,
+        }
+        super().__init__(dsn, **{**defaults, **kwargs})
+        self.max_waiting = max_waiting
+        self.acquire_timeout = acquire_timeout
+        self.waiting = 0
+        self.health = DatabaseHealth()
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 - asyncpg's signature
+        if self._queue.empty() and self.waiting >= self.max_waiting:  # type: ignore[attr-defined]
+            raise PoolBusy(f"{self.waiting} requests already wait for a database connection")
+        self.waiting += 1
+        try:
+            return await super()._acquire(self.acquire_timeout if timeout is None else timeout)  # type: ignore[misc]
+        except TimeoutError:
+            raise PoolBusy(f"no database connection became free within {self.acquire_timeout:g} s") from None
+        finally:
+            self.waiting -= 1
