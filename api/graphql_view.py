@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -18,12 +20,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.errors import DATABASE_ERRORS, format_error
+from api.guards import RequestRefused, send_refusal
 from api.logs import request_id_var
 from config.settings import Settings
 from db.queries import QueryRunner
 from db.release import latest_release
 from schema.context import Context
-from schema.errors import DATABASE_UNAVAILABLE
+from schema.errors import RETRY_LATER_CODES
 from schema.schema import TherapySchema
 
 RETRY_AFTER_SECONDS = "5"
@@ -54,6 +57,20 @@ class GraphQLView(GraphQL[Context, None]):
     @property
     def graphql_ide_html(self) -> str:
         return self._ide_html
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As Strawberry's, but a request it refuses gets a coded GraphQL error body, not plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            refusal = RequestRefused(exc.status_code, "BAD_REQUEST", exc.reason)
+            await send_refusal(scope, send, refusal)
+            return
+        await response(scope, receive, send)
 
     async def release_checksum(self, request: Request) -> str:
         """The loaded release's checksum, re-read at most every RELEASE_CHECK_SECONDS."""
@@ -131,7 +148,7 @@ class GraphQLView(GraphQL[Context, None]):
         answers = response_data if isinstance(response_data, list) else [response_data]
         errors: list[Any] = [error for a in answers for error in a.get("errors") or []]
         codes = {(error.get("extensions") or {}).get("code") for error in errors}
-        if DATABASE_UNAVAILABLE in codes:
+        if codes & RETRY_LATER_CODES:
             response.status_code = 503
             response.headers["Retry-After"] = RETRY_AFTER_SECONDS
             response.headers["Cache-Control"] = "no-store"

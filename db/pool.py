@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from db.readpool import ReadPool
+
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Nothing to undo: the read path only runs single SELECT statements, never SET, LISTEN
@@ -12,11 +14,21 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 
 async def create_read_pool(
-    database_url: str, *, min_size: int, max_size: int, statement_timeout_ms: int
-) -> asyncpg.Pool:
-    """Every transaction on this pool is read-only, so a bug in the read path cannot write."""
-    pool: asyncpg.Pool = await asyncpg.create_pool(
+    database_url: str,
+    *,
+    min_size: int,
+    max_size: int,
+    statement_timeout_ms: int,
+    max_waiting: int = 32,
+    acquire_timeout: float = 1.0,
+) -> ReadPool:
+    """Every transaction on this pool is read-only, so a bug in the read path cannot write
+    (and the API's role may only SELECT: db.roles). Past `max_waiting` requests waiting for a
+    connection, or after `acquire_timeout` seconds, `acquire` raises PoolBusy (db.readpool)."""
+    pool = ReadPool(
         database_url,
+        max_waiting=max_waiting,
+        acquire_timeout=acquire_timeout,
         min_size=min_size,
         max_size=max_size,
         # The client gives up a little after the server's own statement timeout.
@@ -28,4 +40,5 @@ async def create_read_pool(
             "application_name": "therapy-graph-api",
         },
     )
+    await pool
     return pool

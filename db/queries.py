@@ -7,17 +7,28 @@ from typing import Any
 
 import asyncpg
 
+from db.readpool import UNAVAILABLE_ERRORS, PoolBusy, ReadPool
+
 
 class InvalidTextArgument(ValueError):
-    """A statement argument PostgreSQL cannot store (text with a NUL character): a caller's mistake."""
+    """A statement argument PostgreSQL cannot store (text with a NUL character or a lone UTF-16
+    surrogate): a caller's mistake."""
 
 
 def text_problem(value: Any) -> str | None:
     """Why PostgreSQL cannot store this text argument, or None."""
     if isinstance(value, str):
-        return "Text arguments cannot contain the NUL character (\\u0000)." if "\x00" in value else None
+        if "\x00" in value:
+            return "Text arguments cannot contain the NUL character (\\u0000)."
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "Text arguments cannot contain lone UTF-16 surrogates (\\ud800-\\udfff)."
     if isinstance(value, (list, tuple)):
-        return next((p for p in map(text_problem, value) if p is not None), None)
+        for item in value:
+            if (problem := text_problem(item)) is not None:
+                return problem
     return None
 
 
@@ -34,8 +45,18 @@ class QueryRunner:
             if (problem := text_problem(argument)) is not None:
                 raise InvalidTextArgument(problem)
         self.statements.append(sql)
-        async with self.pool.acquire() as connection:
-            rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+        health = self.pool.health if isinstance(self.pool, ReadPool) else None
+        try:
+            async with self.pool.acquire() as connection:
+                rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+        except PoolBusy:
+            raise
+        except UNAVAILABLE_ERRORS as error:
+            if health is not None:
+                health.failed(error)
+            raise
+        if health is not None:
+            health.answered()
         return rows
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
