@@ -45,7 +45,11 @@ class F:
 
     kind: str | text | int | number | bool | date (full ISO date) | partial_date
     (YYYY, YYYY-MM or YYYY-MM-DD) | str_list | enum | pattern | ref | ref_list | object
-    | object_list | ci (a [lower, upper] pair of numbers or nulls).
+    | object_list | ci (a [lower, upper] pair of numbers or nulls) | p_value.
+
+    interval: the values a number, integer, date or both bounds of a ci may take, as the
+    database's CHECK says, e.g. "(0, 20]" or "[1990-01-01, )" (tests/test_seed_checks.py
+    compares them with the migrations).
     """
 
     kind: str
@@ -54,6 +58,7 @@ class F:
     pattern: str = ""
     ref: str = ""
     spec: dict[str, F] = field(default_factory=dict)
+    interval: str = ""
 
 
 SOURCE_REFS = F("ref_list", ref="source")
@@ -63,7 +68,7 @@ SOURCE = {
     "kind": F("enum", required=True, choices=SOURCE_KIND.values),
     "title": F("str", required=True),
     "journal": F("str"),
-    "year": F("int"),
+    "year": F("int", interval="[1900, 2100]"),
     "date": F("partial_date"),
     "doi": F("pattern", pattern=r"^10\.[0-9]{4,9}/\S+$"),
     "pmid": F("pattern", pattern=r"^[0-9]{1,9}$"),
@@ -118,7 +123,7 @@ AGENT = {
             "payload_class": F("enum", choices=PAYLOAD_CLASS.values),
             "linker": F("str"),
             "linker_cleavable": F("bool"),
-            "drug_to_antibody_ratio": F("number"),
+            "drug_to_antibody_ratio": F("number", interval="(0, 20]"),
         },
     ),
     "cell_therapy": F(
@@ -187,7 +192,7 @@ APPROVAL = {
     "agent": F("ref", required=True, ref="agent"),
     "indication": F("ref", required=True, ref="indication"),
     "regulator": F("enum", required=True, choices=REGULATOR.values),
-    "date": F("partial_date", required=True),
+    "date": F("partial_date", required=True, interval="[1990-01-01, )"),
     "type": F("enum", choices=APPROVAL_TYPE.values),
     "line": F("text"),
     "pivotal_trials": F("ref_list", ref="trial"),
@@ -198,15 +203,15 @@ APPROVAL = {
 
 ARM_RESULT = {
     "arm": F("str", required=True),
-    "median": F("number"),
+    "median": F("number", interval="[0, )"),
     "median_ci": F("ci"),
     "median_not_reached": F("bool"),
     "unit": F("enum", choices=TIME_UNIT.values),
-    "rate": F("number"),
-    "rate_ci": F("ci"),
+    "rate": F("number", interval="[0, 100]"),
+    "rate_ci": F("ci", interval="[0, 100]"),
     "timepoint": F("str"),
-    "events": F("int"),
-    "n": F("int"),
+    "events": F("int", interval="[0, )"),
+    "n": F("int", interval="(0, )"),
     "notes": F("text"),
 }
 
@@ -219,9 +224,9 @@ OUTCOME = {
     "data_cutoff": F("partial_date"),
     "population": F("text"),
     "arms": F("object_list", spec=ARM_RESULT),
-    "hazard_ratio": F("number"),
-    "hazard_ratio_ci": F("ci"),
-    "p_value": F("str"),
+    "hazard_ratio": F("number", interval="(0, )"),
+    "hazard_ratio_ci": F("ci", interval="(0, )"),
+    "p_value": F("p_value"),
     "sources": F("ref_list", required=True, ref="source"),
     "notes": F("text"),
 }
@@ -230,7 +235,7 @@ ARM = {
     "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
     "label": F("str", required=True),
     "role": F("enum", required=True, choices=ARM_ROLE.values),
-    "size": F("int"),
+    "size": F("int", interval="(0, )"),
     "regimen": F(
         "object_list",
         spec={
@@ -256,8 +261,8 @@ TRIAL = {
     "setting": F("enum", required=True, choices=TRIAL_SETTING.values),
     "line": F("str"),
     "indications": F("ref_list", ref="indication"),
-    "enrollment": F("int"),
-    "start_date": F("partial_date"),
+    "enrollment": F("int", interval="(0, )"),
+    "start_date": F("partial_date", interval="[1980-01-01, )"),
     "primary_completion_date": F("partial_date"),
     "sponsor": F("str"),
     "sources": F("ref_list", required=True, ref="source"),
@@ -310,7 +315,7 @@ SAFETY_WARNING = {
     "kind": F("enum", required=True, choices=SAFETY_WARNING_KIND.values),
     "event": F("enum", required=True, choices=SAFETY_EVENT.values),
     "summary": F("text", required=True),
-    "date_added": F("partial_date"),
+    "date_added": F("partial_date", interval="[1990-01-01, )"),
     "sources": F("ref_list", required=True, ref="source"),
     "notes": F("text"),
 }

@@ -6,6 +6,7 @@ field, so a curator can fix a whole batch in one pass.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import math
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from db.queries import text_problem
 from seeds.spec import RELEASE, SECTIONS, SOURCE_FIELD_KINDS, SOURCE_IDENTIFIERS, F
 
 MAX_FILE_BYTES = 2_000_000
@@ -130,9 +132,45 @@ def _bad(problems: FieldProblems, path: str, message: str) -> Checked:
     return False, None
 
 
+# PostgreSQL's `integer`.
+MAX_INTEGER = 2**31 - 1
+
+
+def _interval(text: str) -> tuple[bool, Any, Any, bool]:
+    """'(0, 20]' -> (False, 0, 20, True): closed below?, low, high, closed above? (None: open end)."""
+    low_text, high_text = (part.strip() for part in text[1:-1].split(","))
+
+    def bound(part: str) -> Any:
+        if not part:
+            return None
+        return dt.date.fromisoformat(part) if "-" in part[1:] else float(part)
+
+    return text[0] == "[", bound(low_text), bound(high_text), text[-1] == "]"
+
+
+def _outside(value: Any, spec: F) -> str | None:
+    """Why a number or date is outside the field's interval (the database's CHECK), or None."""
+    if not spec.interval or value is None:
+        return None
+    closed_low, low, high, closed_high = _interval(spec.interval)
+    below = low is not None and (value < low if closed_low else value <= low)
+    above = high is not None and (value > high if closed_high else value >= high)
+    if below or above:
+        return f"must be in {spec.interval}; got {value}"
+    return None
+
+
+def _text_refusal(text: str) -> str | None:
+    """What PostgreSQL cannot store in text (NUL, lone surrogates), or None."""
+    problem = text_problem(text)
+    return None if problem is None else problem.replace("Text arguments cannot", "text cannot")
+
+
 def _check_text(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
     if not isinstance(value, str) or not value.strip():
         return _bad(problems, path, f"expected a non-empty string, got {_show(value)}")
+    if (refusal := _text_refusal(value)) is not None:
+        return _bad(problems, path, refusal)
     return True, value.strip()
 
 
@@ -141,6 +179,10 @@ def _check_int(value: Any, spec: F, path: str, problems: FieldProblems) -> Check
         return _bad(problems, path, f"expected an integer, got {_show(value)}")
     if value < 0:
         return _bad(problems, path, f"expected a non-negative integer, got {value}")
+    if value > MAX_INTEGER:
+        return _bad(problems, path, f"expected an integer of at most {MAX_INTEGER}, got {value}")
+    if (outside := _outside(value, spec)) is not None:
+        return _bad(problems, path, outside)
     return True, value
 
 
@@ -149,7 +191,17 @@ def _check_number(value: Any, spec: F, path: str, problems: FieldProblems) -> Ch
         return _bad(problems, path, f"expected a number, got {_show(value)}")
     if not math.isfinite(value):
         return _bad(problems, path, f"expected a finite number, got {value}")
+    if (outside := _outside(value, spec)) is not None:
+        return _bad(problems, path, outside)
     return True, value
+
+
+def _check_p_value_field(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
+    """'P<0.001' -> '<0.001'; refuses anything that is not a p-value."""
+    normalised = normalise_p_value(str(value)) if isinstance(value, (str, int, float)) else None
+    if normalised is None:
+        return _bad(problems, path, f"{value!r} is not a p-value such as 0.003 or <0.001")
+    return True, normalised
 
 
 def _check_bool(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
@@ -170,6 +222,8 @@ def _check_pattern(value: Any, spec: F, path: str, problems: FieldProblems) -> C
     text = str(value).strip()
     if not re.match(spec.pattern, text):
         return _bad(problems, path, f"{text!r} does not match the expected format {spec.pattern}")
+    if (refusal := _text_refusal(text)) is not None:
+        return _bad(problems, path, refusal)
     return True, text
 
 
@@ -178,18 +232,21 @@ def _is_date(value: Any) -> bool:
 
 
 def _check_date(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
-    if _is_date(value):
-        return True, value
+    date = value if _is_date(value) else None
     if isinstance(value, str):
-        try:
-            return True, dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    return _bad(problems, path, f"expected a date YYYY-MM-DD, got {_show(value)}")
+        with contextlib.suppress(ValueError):
+            date = dt.date.fromisoformat(value)
+    if date is None:
+        return _bad(problems, path, f"expected a date YYYY-MM-DD, got {_show(value)}")
+    if (outside := _outside(date, spec)) is not None:
+        return _bad(problems, path, outside)
+    return True, date
 
 
 def _check_partial_date(value: Any, spec: F, path: str, problems: FieldProblems) -> Checked:
     if _is_date(value):
+        if (outside := _outside(value, spec)) is not None:
+            return _bad(problems, path, outside)
         return True, PartialDate(value, "day")
     text = str(value) if isinstance(value, (str, int)) else ""
     match = _PARTIAL_DATE.match(text)
@@ -201,6 +258,8 @@ def _check_partial_date(value: Any, spec: F, path: str, problems: FieldProblems)
     except ValueError:
         return _bad(problems, path, f"{text!r} is not a real date")
     precision = "day" if day else "month" if month else "year"
+    if (outside := _outside(date, spec)) is not None:
+        return _bad(problems, path, outside)
     return True, PartialDate(date, precision)
 
 
@@ -211,6 +270,8 @@ def _check_str_list(value: Any, spec: F, path: str, problems: FieldProblems) -> 
     for index, item in enumerate(value):
         if not isinstance(item, (str, int)) or isinstance(item, bool) or not str(item).strip():
             problems.append((f"{path}[{index}]", f"expected a string, got {_show(item)}"))
+        elif (refusal := _text_refusal(str(item))) is not None:
+            problems.append((f"{path}[{index}]", refusal))
         else:
             items.append(str(item).strip())
     return True, items
@@ -240,6 +301,8 @@ def _check_ci(value: Any, spec: F, path: str, problems: FieldProblems) -> Checke
     lower, upper = value
     if lower is not None and upper is not None and lower > upper:
         return _bad(problems, path, f"lower bound {lower} is above upper bound {upper}")
+    if (outside := _outside(lower, spec) or _outside(upper, spec)) is not None:
+        return _bad(problems, path, outside)
     return True, (lower, upper)
 
 
@@ -277,6 +340,7 @@ CHECKS: dict[str, Callable[[Any, F, str, FieldProblems], Checked]] = {
     "ref": _check_ref,
     "ref_list": _check_ref_list,
     "ci": _check_ci,
+    "p_value": _check_p_value_field,
     "object": _check_object,
     "object_list": _check_object_list,
 }
@@ -441,6 +505,13 @@ def load_dataset(seeds_dir: Path) -> Dataset:
     reader = _DatasetReader()
     for path in files:
         rel = path.relative_to(seeds_dir.parent).as_posix()
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            # Refused before it is read: a huge file must not be held in memory.
+            reader.problems.append(
+                Problem(rel, "-", "-", f"file is larger than {MAX_FILE_BYTES} bytes ({size})")
+            )
+            continue
         raw = path.read_bytes()
         digest.update(rel.encode() + b"\0" + raw + b"\0")
         reader.read_file(rel, raw)
@@ -547,6 +618,8 @@ def _check_agent(refs: _References, entry: Entry) -> None:
         if data["biosimilar_of"] == data["slug"]:
             refs.problem(entry, "biosimilar_of", "an agent cannot be its own biosimilar")
     refs.check_optional(entry, data, "", "components", "agent")
+    if data["slug"] in data.get("components", []):
+        refs.problem(entry, "components", "an agent cannot be its own component")
     if "adc" in data and data["modality"] != "antibody_drug_conjugate":
         refs.problem(entry, "adc", "only an antibody_drug_conjugate has ADC details")
     if "cell_therapy" in data and data["modality"] != "car_t":
@@ -822,6 +895,7 @@ def normalise_p_value(text: str) -> str | None:
     if not match:
         return None
     comparator, number = match.groups()
+    number = number.lower()  # the database's CHECK spells the exponent `e`
     if comparator == "=":
         comparator = ""
     if float(number) > 1:
