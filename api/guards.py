@@ -169,27 +169,47 @@ class RequestBounds:
     max_variables_bytes: int
     body_timeout_s: float
     max_batch: int
+    max_string_length: int = 200
+    max_list_items: int = 100
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RequestBounds:
         return cls(
-            settings.max_body_bytes, settings.max_variables_bytes, settings.body_timeout_s, settings.max_batch
+            settings.max_body_bytes,
+            settings.max_variables_bytes,
+            settings.body_timeout_s,
+            settings.max_batch,
+            settings.max_string_length,
+            settings.max_list_items,
         )
 
 
-def _depth(value: Any, limit: int) -> int:
-    """Nesting depth of a JSON value, counting no further than `limit` + 1."""
-    depth, level = 0, [value]
-    while level and depth <= limit:
+def _variables_problem(variables: dict[str, Any], bounds: RequestBounds) -> str | None:
+    """Why these variables can be no argument's value (too deep, a list or text too long), or None.
+
+    The same bounds as schema.limits puts on arguments, checked here too because an operation
+    replayed by the engine (schema.engine) takes new variable values without GraphQL.
+    """
+    depth, level = 0, [variables]
+    while level:
         depth += 1
-        level = [
-            child
-            for item in level
-            if isinstance(item, (dict, list))
-            for child in (item.values() if isinstance(item, dict) else item)
-            if isinstance(child, (dict, list))
-        ]
-    return depth
+        if depth > MAX_JSON_DEPTH:
+            return f"`variables` are nested deeper than {MAX_JSON_DEPTH} levels."
+        children: list[Any] = []
+        for item in level:
+            values = item.values() if isinstance(item, dict) else item
+            if isinstance(item, list) and len(item) > bounds.max_list_items:
+                return f"A list in `variables` has {len(item)} items; at most {bounds.max_list_items} items are allowed."
+            for value in values:
+                if isinstance(value, str) and len(value) > bounds.max_string_length:
+                    return (
+                        f"A text in `variables` has {len(value)} characters; "
+                        f"at most {bounds.max_string_length} characters are allowed."
+                    )
+                if isinstance(value, (dict, list)):
+                    children.append(value)
+        level = children
+    return None
 
 
 def check_operation(item: Any, bounds: RequestBounds) -> None:
@@ -210,9 +230,8 @@ def check_operation(item: Any, bounds: RequestBounds) -> None:
             raise RequestRefused(400, "BAD_REQUEST", f"`{name}` must be {description}.")
     variables = item.get("variables")
     if variables:
-        if _depth(variables, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-            message = f"`variables` are nested deeper than {MAX_JSON_DEPTH} levels."
-            raise RequestRefused(400, "BAD_USER_INPUT", message)
+        if (problem := _variables_problem(variables, bounds)) is not None:
+            raise RequestRefused(400, "BAD_USER_INPUT", problem)
         size = len(orjson.dumps(variables))
         if size > bounds.max_variables_bytes:
             message = f"`variables` take {size} bytes; at most {bounds.max_variables_bytes} are allowed."

@@ -20,6 +20,6 @@ class Limits:
     max_selections: int = 1000
     max_repeats: int = 10
     max_list_items: int = 100
-    max_string_length: int = 1000
+    max_string_length: int = 200
     cache_entries: int = 1024
     cache_bytes: int = 32 * 1024 * 1024

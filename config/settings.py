@@ -53,7 +53,7 @@ class Settings:
     max_selections: int = 1000
     max_repeats: int = 10
     max_list_items: int = 100
-    max_string_length: int = 1000
+    max_string_length: int = 200
     query_cache_entries: int = 1024
     query_cache_bytes: int = 32 * 1024 * 1024
     max_body_bytes: int = 100 * 1024
@@ -114,7 +114,7 @@ class Settings:
             max_selections=int(env.get("MAX_SELECTIONS", "1000")),
             max_repeats=int(env.get("MAX_REPEATED_FIELDS", "10")),
             max_list_items=int(env.get("MAX_LIST_ITEMS", "100")),
-            max_string_length=int(env.get("MAX_STRING_LENGTH", "1000")),
+            max_string_length=int(env.get("MAX_STRING_LENGTH", "200")),
             query_cache_entries=int(env.get("QUERY_CACHE_ENTRIES", "1024")),
             query_cache_bytes=int(env.get("QUERY_CACHE_BYTES", str(32 * 1024 * 1024))),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", str(100 * 1024))),

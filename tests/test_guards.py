@@ -73,7 +73,8 @@ async def test_variables_limit(seeded_url: str, settings: Settings) -> None:
     roomy = replace(settings, max_body_bytes=10_000_000, max_variables_bytes=1000)
     async with serve_guarded(roomy, seeded_url) as (host, port):
         async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as http:
-            payload = {"query": "{ dataRelease { version } }", "variables": {"unused": "x" * 5000}}
+            unused = {f"v{i}": "x" * 100 for i in range(50)}
+            payload = {"query": "{ dataRelease { version } }", "variables": unused}
             response = await http.post("/graphql", json=payload)
     assert response.status_code == 413
     assert coded(response) == "VARIABLES_TOO_LARGE"
@@ -130,6 +131,27 @@ async def test_other_request_mistakes_get_coded_4xx(client: httpx.AsyncClient) -
     bad_get = await client.get("/graphql", params={"query": "{ __typename }", "variables": "[1"})
     assert bad_get.status_code == 400
     assert coded(bad_get) == "BAD_REQUEST"
+
+
+async def test_replayed_operations_keep_the_argument_bounds(client: httpx.AsyncClient) -> None:
+    """A plan answered once is replayed with new variable values without GraphQL: the HTTP
+    guard holds the same text and list bounds as the argument check."""
+    query = "query($q: String!) { search(query: $q, first: 2) { label } }"
+    first = await client.post("/graphql", json={"query": query, "variables": {"q": "trastuzumab"}})
+    assert first.status_code == 200, first.text
+    for value in ("trastuzumab " * 100, "t" * 300):
+        again = await client.post("/graphql", json={"query": query, "variables": {"q": value}})
+        assert again.status_code < 500, again.text
+        assert coded(again) == "BAD_USER_INPUT", again.text
+    many = ["x"] * 101
+    listed = await client.post(
+        "/graphql",
+        json={
+            "query": "query($i: [String!]!) { lookup(identifiers: $i) { identifier } }",
+            "variables": {"i": many},
+        },
+    )
+    assert coded(listed) == "BAD_USER_INPUT"
 
 
 CLIENT_MISTAKES: dict[str, tuple[str, dict[str, Any]]] = {

@@ -134,10 +134,10 @@ async def test_list_and_text_arguments_are_bounded(client: httpx.AsyncClient) ->
     )
     assert code(through_variables) == "BAD_USER_INPUT"
     long_text, _ = await post(
-        client, {"query": "query($n: String!) { agent(name: $n) { slug } }", "variables": {"n": "x" * 1001}}
+        client, {"query": "query($n: String!) { agent(name: $n) { slug } }", "variables": {"n": "x" * 201}}
     )
     assert code(long_text) == "BAD_USER_INPUT"
-    assert "at most 1000 characters" in long_text.json()["errors"][0]["message"]
+    assert "at most 200 characters" in long_text.json()["errors"][0]["message"]
 
 
 async def test_overlong_query_text_is_not_parsed(client: httpx.AsyncClient) -> None:
