@@ -66,6 +66,7 @@ from db.vocabularies import (
     BLINDING,
     DATE_PRECISION,
     DEVELOPMENT_STATUS,
+    DIAGNOSTIC_METHOD,
     EFFECT_DIRECTION,
     ENDPOINT_KIND,
     EVIDENCE_LEVEL,
@@ -73,6 +74,7 @@ from db.vocabularies import (
     MODALITY,
     PAYLOAD_CLASS,
     PHASE,
+    POPULATION_KIND,
     REGIMEN_ROLE,
     REGULATOR,
     RESISTANCE_CATEGORY,
@@ -277,6 +279,125 @@ agent_targets = Table(
     info={"seed": "agent.targets"},
 )
 
+# -- biomarkers and companion diagnostics ---------------------------------------------------
+
+biomarkers = Table(
+    "biomarkers",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column("name", Text, nullable=False, unique=True, info={"seed": "name"}),
+    Column(
+        "target_id",
+        Integer,
+        ForeignKey("targets.id", ondelete="RESTRICT"),
+        info={"seed": "target", "ref": True},
+    ),
+    # Filled in a second pass, once every biomarker has an id.
+    Column(
+        "parent_id",
+        Integer,
+        ForeignKey("biomarkers.id", ondelete="RESTRICT"),
+        info={"seed": "parent", "ref": True},
+    ),
+    Column("kind", Text, nullable=False, info={"seed": "kind", "vocabulary": BIOMARKER_KIND}),
+    Column("status", Text, info={"seed": "status", "vocabulary": BIOMARKER_STATUS}),
+    Column("definition", Text, nullable=False, info={"seed": "definition"}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "biomarker", "key": "slug"},
+)
+
+companion_diagnostics = Table(
+    "companion_diagnostics",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("slug", Text, nullable=False, unique=True, info={"seed": "slug"}),
+    Column("name", Text, nullable=False, unique=True, info={"seed": "name"}),
+    Column("manufacturer", Text, info={"seed": "manufacturer"}),
+    Column("method", Text, nullable=False, info={"seed": "method", "vocabulary": DIAGNOSTIC_METHOD}),
+    Column("notes", Text, info={"seed": "notes"}),
+    info={"seed": "companion_diagnostic", "key": "slug"},
+)
+
+# One regulatory approval of an assay as the companion diagnostic of agents for a biomarker.
+companion_diagnostic_approvals = Table(
+    "companion_diagnostic_approvals",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column(
+        "diagnostic_id",
+        Integer,
+        ForeignKey("companion_diagnostics.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column("position", Integer, nullable=False),
+    Column("regulator", Text, nullable=False, info={"seed": "regulator", "vocabulary": REGULATOR}),
+    Column("approval_date", Date, info={"seed": "date", "part": "value"}),
+    Column(
+        "approval_date_precision",
+        Text,
+        info={"seed": "date", "part": "precision", "vocabulary": DATE_PRECISION},
+    ),
+    Column(
+        "biomarker_id",
+        Integer,
+        ForeignKey("biomarkers.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "biomarker", "ref": True},
+    ),
+    Column("application", Text, info={"seed": "application"}),
+    Column("note", Text, info={"seed": "note"}),
+    UniqueConstraint("diagnostic_id", "position"),
+    info={"seed": "companion_diagnostic.approvals"},
+)
+
+companion_diagnostic_approval_agents = Table(
+    "companion_diagnostic_approval_agents",
+    metadata,
+    Column(
+        "approval_id",
+        Integer,
+        ForeignKey("companion_diagnostic_approvals.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column(
+        "agent_id",
+        Integer,
+        ForeignKey("agents.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "agents", "ref": True},
+    ),
+    PrimaryKeyConstraint("approval_id", "agent_id"),
+    info={"seed": "companion_diagnostic.approvals.agents"},
+)
+
+
+def _biomarker_link(name: str, owner: str, owner_table: str, seed: str) -> Table:
+    """A link from an indication, approval or trial to the biomarkers it requires."""
+    return Table(
+        name,
+        metadata,
+        Column(
+            owner,
+            Integer,
+            ForeignKey(f"{owner_table}.id", ondelete="CASCADE"),
+            nullable=False,
+            info={"owner": True},
+        ),
+        Column(
+            "biomarker_id",
+            Integer,
+            ForeignKey("biomarkers.id", ondelete="RESTRICT"),
+            nullable=False,
+            info={"seed": seed.rpartition(".")[2], "ref": True},
+        ),
+        PrimaryKeyConstraint(owner, "biomarker_id"),
+        info={"seed": seed},
+    )
+
+
 # -- indications and trials ------------------------------------------------------------
 
 indications = Table(
@@ -439,6 +560,11 @@ outcomes = Table(
         info={"seed": "data_cutoff", "part": "precision", "vocabulary": DATE_PRECISION},
     ),
     Column("population", Text, info={"seed": "population"}),
+    Column("population_kind", Text, info={"seed": "population_kind", "vocabulary": POPULATION_KIND}),
+    # The confidence level (percent) of every interval of the outcome and its arm results.
+    Column(
+        "ci_level", Numeric, nullable=False, server_default=text("95"), default=95, info={"seed": "ci_level"}
+    ),
     Column("hazard_ratio", Numeric, info={"seed": "hazard_ratio"}),
     Column("hazard_ratio_ci_lower", Numeric, info={"seed": "hazard_ratio_ci", "part": "lower"}),
     Column("hazard_ratio_ci_upper", Numeric, info={"seed": "hazard_ratio_ci", "part": "upper"}),
@@ -546,6 +672,35 @@ approval_trials = Table(
     ),
     PrimaryKeyConstraint("approval_id", "trial_id"),
     info={"seed": "approval.pivotal_trials"},
+)
+
+indication_biomarkers = _biomarker_link(
+    "indication_biomarkers", "indication_id", "indications", "indication.biomarkers"
+)
+approval_biomarkers = _biomarker_link(
+    "approval_biomarkers", "approval_id", "approvals", "approval.biomarkers"
+)
+trial_biomarkers = _biomarker_link("trial_biomarkers", "trial_id", "trials", "trial.eligibility_biomarkers")
+
+approval_companion_diagnostics = Table(
+    "approval_companion_diagnostics",
+    metadata,
+    Column(
+        "approval_id",
+        Integer,
+        ForeignKey("approvals.id", ondelete="CASCADE"),
+        nullable=False,
+        info={"owner": True},
+    ),
+    Column(
+        "diagnostic_id",
+        Integer,
+        ForeignKey("companion_diagnostics.id", ondelete="RESTRICT"),
+        nullable=False,
+        info={"seed": "companion_diagnostics", "ref": True},
+    ),
+    PrimaryKeyConstraint("approval_id", "diagnostic_id"),
+    info={"seed": "approval.companion_diagnostics"},
 )
 
 resistance_mechanisms = Table(
@@ -681,6 +836,9 @@ fact_sources = Table(
     _subject("resistance_effect_id", "resistance_effects"),
     _subject("resistance_overcoming_id", "resistance_overcoming"),
     _subject("safety_warning_id", "safety_warnings"),
+    _subject("biomarker_id", "biomarkers"),
+    _subject("companion_diagnostic_id", "companion_diagnostics"),
+    _subject("companion_diagnostic_approval_id", "companion_diagnostic_approvals"),
     info={"seed": "sources"},
 )
 
@@ -807,6 +965,12 @@ efficacy_rows = Table(
 # Curated tables, children before parents: the order the loader empties them in.
 CURATED_TABLES: tuple[Table, ...] = (
     fact_sources,
+    trial_biomarkers,
+    approval_biomarkers,
+    approval_companion_diagnostics,
+    indication_biomarkers,
+    companion_diagnostic_approval_agents,
+    companion_diagnostic_approvals,
     safety_warnings,
     resistance_overcoming,
     resistance_effects,
@@ -826,7 +990,9 @@ CURATED_TABLES: tuple[Table, ...] = (
     agent_components,
     cell_therapy_constructs,
     adc_constructs,
+    companion_diagnostics,
     agents,
+    biomarkers,
     targets,
     sources,
 )

@@ -109,6 +109,21 @@ BIOMARKER_STATUS = Vocabulary(
 )
 
 
+DIAGNOSTIC_METHOD = Vocabulary(
+    "DiagnosticMethod",
+    "The technique a diagnostic assay measures a biomarker with.",
+    (
+        Term("ihc", "Immunohistochemistry on tumour tissue.", name="IHC"),
+        Term("ish", "In situ hybridisation (FISH, CISH, dual ISH) on tumour tissue.", name="ISH"),
+        Term("ngs_tissue", "Next-generation sequencing of tumour tissue."),
+        Term("ngs_plasma", "Next-generation sequencing of circulating tumour DNA in plasma."),
+        Term("pcr", "Polymerase chain reaction."),
+        Term("flow_cytometry", "Flow cytometry."),
+        Term("other", "Any other technique."),
+    ),
+)
+
+
 INDICATION_SETTING = Vocabulary(
     "IndicationSetting",
     "The disease setting of an indication.",
@@ -262,6 +277,26 @@ ANALYSIS = Vocabulary(
         Term("updated", "An updated analysis with longer follow-up."),
         Term("end_of_study", "The end-of-study analysis."),
         Term("exploratory", "A post hoc or exploratory analysis."),
+    ),
+)
+
+
+POPULATION_KIND = Vocabulary(
+    "PopulationKind",
+    "Which patients an outcome's analysis counts.",
+    (
+        Term("intention_to_treat", "All randomised (or all enrolled) patients, as randomised."),
+        Term("per_protocol", "Patients treated per protocol."),
+        Term(
+            "modified_itt",
+            "Treated, infused or efficacy-evaluable patients (a modified intention-to-treat or full analysis set).",
+        ),
+        Term("safety", "The safety population."),
+        Term(
+            "cohort",
+            "A cohort, dose level or subgroup of the trial (e.g. the hormone receptor-positive cohort).",
+        ),
+        Term("responders", "Patients who responded (e.g. for the duration of response)."),
     ),
 )
 
@@ -459,6 +494,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         PAYLOAD_CLASS,
         BIOMARKER_KIND,
         BIOMARKER_STATUS,
+        DIAGNOSTIC_METHOD,
         INDICATION_SETTING,
         REGULATOR,
         APPROVAL_TYPE,
@@ -471,6 +507,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
         ENDPOINT_KIND,
         ASSESSMENT,
         ANALYSIS,
+        POPULATION_KIND,
         TIME_UNIT,
         RESISTANCE_CATEGORY,
         BIOMARKER_MARKER_KIND,

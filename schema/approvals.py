@@ -6,10 +6,11 @@ import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy import ColumnElement, Date, FromClause
+from sqlalchemy import ColumnElement, Date, FromClause, or_, select
 
 from db import tables
 from db.sqlbuild import Page, Rows
+from schema.biomarkers import biomarker_ids_named
 from schema.enums import ApprovalType, Regulator
 from schema.errors import UserInputError
 from schema.expressions import agents_named, any_of, indication_within, param, partial_date, stored
@@ -18,8 +19,11 @@ from schema.node import Node
 from schema.pagination import After, Before, Connection, First, Last, OrderDirection, ordered, page
 from schema.sources import Source, sources_field
 
+_BIOMARKERS = strawberry.lazy("schema.biomarkers")
+
 if TYPE_CHECKING:
     from schema.agents import Agent
+    from schema.biomarkers import Biomarker, CompanionDiagnostic
     from schema.indications import Indication
     from schema.trials import Trial
 
@@ -53,6 +57,20 @@ class Approval(Node):
         "trial_id",
         description="Trials the approval rests on.",
     )
+    biomarkers: list[Annotated[Biomarker, _BIOMARKERS]] = many_to_many(
+        "Biomarker",
+        tables.approval_biomarkers,
+        "approval_id",
+        "biomarker_id",
+        description="Biomarkers the approved label requires, e.g. HER2-ultralow.",
+    )
+    companion_diagnostics: list[Annotated[CompanionDiagnostic, _BIOMARKERS]] = many_to_many(
+        "CompanionDiagnostic",
+        tables.approval_companion_diagnostics,
+        "approval_id",
+        "diagnostic_id",
+        description="Companion diagnostics approved to select patients for this approval.",
+    )
     sources: list[Source] = sources_field("approval_id")
 
 
@@ -71,6 +89,10 @@ class ApprovalFilter:
     agent: str | None = strawberry.field(default=None, description="Of this agent (any name or ID).")
     indication: str | None = strawberry.field(
         default=None, description="For this indication or a narrower one."
+    )
+    biomarker: str | None = strawberry.field(
+        default=None,
+        description="Requiring this biomarker (slug or name) or one below it, on the label or in the indication.",
     )
 
 
@@ -107,7 +129,20 @@ def approval_where(row: FromClause, f: ApprovalFilter | None) -> list[ColumnElem
         conditions.append(row.c.agent_id.in_(agents_named(param(f.agent))))
     if f.indication is not None:
         conditions.append(indication_within(row.c.indication_id, param(f.indication)))
+    if f.biomarker is not None:
+        conditions.append(_requires_biomarker(row, f.biomarker))
     return conditions
+
+
+def _requires_biomarker(row: FromClause, name: str) -> ColumnElement[bool]:
+    wanted = biomarker_ids_named(name)
+    on_label, in_indication = tables.approval_biomarkers.alias(), tables.indication_biomarkers.alias()
+    return or_(
+        row.c.id.in_(select(on_label.c.approval_id).where(on_label.c.biomarker_id.in_(wanted))),
+        row.c.indication_id.in_(
+            select(in_indication.c.indication_id).where(in_indication.c.biomarker_id.in_(wanted))
+        ),
+    )
 
 
 @strawberry.type

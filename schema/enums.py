@@ -166,3 +166,13 @@ class SourceKind(Enum):
 @vocabulary_enum(vocabularies.SOURCE_TIER)
 class SourceTier(Enum):
     pass
+
+
+@vocabulary_enum(vocabularies.POPULATION_KIND)
+class PopulationKind(Enum):
+    pass
+
+
+@vocabulary_enum(vocabularies.DIAGNOSTIC_METHOD)
+class DiagnosticMethod(Enum):
+    pass

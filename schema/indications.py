@@ -18,6 +18,7 @@ from schema.sources import Source, sources_field
 
 if TYPE_CHECKING:
     from schema.approvals import Approval
+    from schema.biomarkers import Biomarker
     from schema.trials import Trial
 
 
@@ -57,6 +58,13 @@ class Indication(Node):
         "trial_id",
         order_by=lambda t: [t.c.start_date.asc().nulls_last(), t.c.slug],
         description="Trials enrolling this indication.",
+    )
+    biomarkers: list[Annotated[Biomarker, strawberry.lazy("schema.biomarkers")]] = many_to_many(
+        "Biomarker",
+        tables.indication_biomarkers,
+        "indication_id",
+        "biomarker_id",
+        description="Biomarkers that define this indication, e.g. HER2-low.",
     )
     sources: list[Source] = sources_field("indication_id")
 

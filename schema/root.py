@@ -9,6 +9,7 @@ import strawberry
 from db.sqlbuild import Each, One
 from schema.agents import AgentQueries
 from schema.approvals import ApprovalQueries
+from schema.biomarkers import BiomarkerQueries
 from schema.efficacy import EfficacyQueries
 from schema.errors import UserInputError
 from schema.facets import FacetQueries
@@ -34,6 +35,7 @@ class Query(
     ApprovalQueries,
     ResistanceQueries,
     SafetyQueries,
+    BiomarkerQueries,
     SourceQueries,
     SearchQueries,
     EfficacyQueries,

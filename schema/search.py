@@ -43,6 +43,8 @@ TYPE_NAMES = {
     "INDICATION": "Indication",
     "TARGET": "Target",
     "RESISTANCE_MECHANISM": "ResistanceMechanism",
+    "BIOMARKER": "Biomarker",
+    "COMPANION_DIAGNOSTIC": "CompanionDiagnostic",
 }
 MAX_QUERY_LENGTH = 200
 MIN_SCORE = 0.3
@@ -89,6 +91,10 @@ class SearchType(Enum):
     TARGET = strawberry.enum_value("TARGET", description="Targets (symbol, name, aliases, IDs).")
     RESISTANCE_MECHANISM = strawberry.enum_value(
         "RESISTANCE_MECHANISM", description="Resistance mechanisms (name, biomarkers, description)."
+    )
+    BIOMARKER = strawberry.enum_value("BIOMARKER", description="Biomarkers (name, definition).")
+    COMPANION_DIAGNOSTIC = strawberry.enum_value(
+        "COMPANION_DIAGNOSTIC", description="Companion diagnostics (assay name, manufacturer)."
     )
 
 
@@ -180,7 +186,8 @@ def _hits(statement: Any, **values: Any) -> Many:
 @strawberry.type
 class SearchQueries:
     @root_field(
-        description="Ranked search across agents, trials, indications, targets and resistance mechanisms. "
+        description="Ranked search across agents, trials, indications, targets, resistance mechanisms, "
+        "biomarkers and companion diagnostics. "
         "Tolerates typos (`trastuzamab`), partial names (`destiny breast 03`) and ID prefixes (`NCT0352`).",
         graphql_type=list[SearchHit],
     )

@@ -18,6 +18,7 @@ from schema.enums import (
     EndpointKind,
     Modality,
     Phase,
+    PopulationKind,
     RegimenRole,
     TimeUnit,
     TrialSetting,
@@ -54,6 +55,7 @@ from schema.sources import Source, sources_field
 if TYPE_CHECKING:
     from schema.agents import Agent
     from schema.approvals import Approval
+    from schema.biomarkers import Biomarker
     from schema.indications import Indication
 
 _AGENTS = strawberry.lazy("schema.agents")
@@ -139,11 +141,12 @@ class ArmResult:
         number("median"), description="Median (time-to-event or duration endpoints)."
     )
     median_ci_lower: float | None = column(
-        number("median_ci_lower"), description="Lower bound of the 95% CI of the median."
+        number("median_ci_lower"),
+        description="Lower bound of the CI (at the outcome's `ciLevel`) of the median.",
     )
     median_ci_upper: float | None = column(
         number("median_ci_upper"),
-        description="Upper bound of the 95% CI of the median; null when not reached or not reported.",
+        description="Upper bound of the CI (at the outcome's `ciLevel`) of the median; null when not reached or not reported.",
     )
     median_not_reached: bool = column(description="True when the source reports the median as not reached.")
     unit: TimeUnit | None = column(description="Unit of the median.")
@@ -152,10 +155,10 @@ class ArmResult:
         description="Rate in percent (response rates, landmark survival rates, safety rates).",
     )
     rate_ci_lower: float | None = column(
-        number("rate_ci_lower"), description="Lower bound of the 95% CI of the rate."
+        number("rate_ci_lower"), description="Lower bound of the CI (at the outcome's `ciLevel`) of the rate."
     )
     rate_ci_upper: float | None = column(
-        number("rate_ci_upper"), description="Upper bound of the 95% CI of the rate."
+        number("rate_ci_upper"), description="Upper bound of the CI (at the outcome's `ciLevel`) of the rate."
     )
     timepoint: str | None = column(description="Landmark of a rate, e.g. `3 years`.")
     events: int | None = column(description="Number of events in the arm.")
@@ -177,17 +180,27 @@ class Outcome(Node):
     data_cutoff: str | None = column(
         partial_date("data_cutoff"), description="Data cut-off date (YYYY, YYYY-MM or YYYY-MM-DD)."
     )
-    population: str | None = column(description="Analysis population, e.g. intention-to-treat or a cohort.")
+    population: str | None = column(
+        description="Analysis population as the source describes it, e.g. intention-to-treat or a cohort."
+    )
+    population_kind: PopulationKind | None = column(
+        description="Which patients the analysis counts (intention-to-treat, a cohort, ...); null when not curated."
+    )
+    ci_level: float = column(
+        number("ci_level"),
+        description="Confidence level, in percent, of every interval of this outcome and its arm results"
+        " (95 unless the source states another, e.g. 97.5).",
+    )
     hazard_ratio: float | None = column(
         number("hazard_ratio"), description="Hazard ratio, experimental vs control."
     )
     hazard_ratio_ci_lower: float | None = column(
         number("hazard_ratio_ci_lower"),
-        description="Lower bound of the 95% CI of the hazard ratio.",
+        description="Lower bound of the confidence interval (at `ciLevel`) of the hazard ratio.",
     )
     hazard_ratio_ci_upper: float | None = column(
         number("hazard_ratio_ci_upper"),
-        description="Upper bound of the 95% CI of the hazard ratio.",
+        description="Upper bound of the confidence interval (at `ciLevel`) of the hazard ratio.",
     )
     p_value: str | None = column(description="P-value as printed by the source, e.g. `<0.001`.")
     notes: str | None = column(description="Curation notes.")
@@ -253,6 +266,13 @@ class Trial(Node):
         "trial_id",
         "indication_id",
         description="Indications enrolled.",
+    )
+    eligibility_biomarkers: list[Annotated[Biomarker, strawberry.lazy("schema.biomarkers")]] = many_to_many(
+        "Biomarker",
+        tables.trial_biomarkers,
+        "trial_id",
+        "biomarker_id",
+        description="Biomarkers the trial's eligibility requires, e.g. HER2-low or HER2-ultralow.",
     )
     approvals: list[Annotated[Approval, strawberry.lazy("schema.approvals")]] = many_to_many(
         "Approval",

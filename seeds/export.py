@@ -51,6 +51,8 @@ EXPORTED_SECTIONS = (
     "trials",
     "resistance_mechanisms",
     "safety_warnings",
+    "biomarkers",
+    "companion_diagnostics",
 )
 
 AGENT_CSV_COLUMNS = (
@@ -329,8 +331,17 @@ def _outcome_rows(trials: list[Record]) -> list[Record]:
             "nct_id": trial.get("nct_id"),
             "outcome": outcome["slug"],
             **{
-                k: outcome.get(k) for k in ("endpoint", "analysis", "assessment", "data_cutoff", "population")
+                k: outcome.get(k)
+                for k in (
+                    "endpoint",
+                    "analysis",
+                    "assessment",
+                    "data_cutoff",
+                    "population",
+                    "population_kind",
+                )
             },
+            "ci_level": outcome.get("ci_level", 95),
             **{column: _path(result, field) for column, field in RESULT_CSV_FIELDS},
             **{column: _path(outcome, field) for column, field in OUTCOME_CSV_FIELDS},
             "sources": outcome.get("sources", []),

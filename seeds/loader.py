@@ -48,6 +48,8 @@ RELEASE_COUNTS: tuple[tuple[str, Table], ...] = (
     ("approvals", tables.approvals),
     ("resistanceMechanisms", tables.resistance_mechanisms),
     ("safetyWarnings", tables.safety_warnings),
+    ("biomarkers", tables.biomarkers),
+    ("companionDiagnostics", tables.companion_diagnostics),
 )
 
 # A part of a partial date or an interval, taken from the validated value.

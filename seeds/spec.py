@@ -18,6 +18,7 @@ from db.vocabularies import (
     BIOMARKER_STATUS,
     BLINDING,
     DEVELOPMENT_STATUS,
+    DIAGNOSTIC_METHOD,
     EFFECT_DIRECTION,
     ENDPOINT_CODE,
     EVIDENCE_LEVEL,
@@ -25,6 +26,7 @@ from db.vocabularies import (
     MODALITY,
     PAYLOAD_CLASS,
     PHASE,
+    POPULATION_KIND,
     REGIMEN_ROLE,
     REGULATOR,
     RESISTANCE_CATEGORY,
@@ -104,6 +106,39 @@ TARGET = {
     "notes": F("text"),
 }
 
+BIOMARKER = {
+    "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
+    "name": F("str", required=True),
+    "target": F("ref", ref="target"),
+    "parent": F("ref", ref="biomarker"),
+    "kind": F("enum", required=True, choices=BIOMARKER_KIND.values),
+    "status": F("enum", choices=BIOMARKER_STATUS.values),
+    "definition": F("text", required=True),
+    "sources": F("ref_list", required=True, ref="source"),
+    "notes": F("text"),
+}
+
+COMPANION_DIAGNOSTIC = {
+    "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
+    "name": F("str", required=True),
+    "manufacturer": F("str"),
+    "method": F("enum", required=True, choices=DIAGNOSTIC_METHOD.values),
+    "approvals": F(
+        "object_list",
+        spec={
+            "regulator": F("enum", required=True, choices=REGULATOR.values),
+            "date": F("partial_date"),
+            "biomarker": F("ref", required=True, ref="biomarker"),
+            "agents": F("ref_list", ref="agent"),
+            "application": F("str"),
+            "note": F("text"),
+            "sources": F("ref_list", required=True, ref="source"),
+        },
+    ),
+    "sources": F("ref_list", required=True, ref="source"),
+    "notes": F("text"),
+}
+
 AGENT = {
     "slug": F("pattern", required=True, pattern=SLUG_PATTERN),
     "name": F("str", required=True),
@@ -174,6 +209,7 @@ INDICATION = {
             "definition": F("text"),
         },
     ),
+    "biomarkers": F("ref_list", ref="biomarker"),
     "setting": F("enum", required=True, choices=INDICATION_SETTING.values),
     "xrefs": F(
         "object",
@@ -196,6 +232,8 @@ APPROVAL = {
     "type": F("enum", choices=APPROVAL_TYPE.values),
     "line": F("text"),
     "pivotal_trials": F("ref_list", ref="trial"),
+    "biomarkers": F("ref_list", ref="biomarker"),
+    "companion_diagnostics": F("ref_list", ref="companion_diagnostic"),
     "summary": F("text"),
     "sources": F("ref_list", required=True, ref="source"),
     "notes": F("text"),
@@ -223,6 +261,8 @@ OUTCOME = {
     "analysis_label": F("text"),
     "data_cutoff": F("partial_date"),
     "population": F("text"),
+    "population_kind": F("enum", choices=POPULATION_KIND.values),
+    "ci_level": F("number", interval="[50, 100)"),
     "arms": F("object_list", spec=ARM_RESULT),
     "hazard_ratio": F("number", interval="(0, )"),
     "hazard_ratio_ci": F("ci", interval="(0, )"),
@@ -261,6 +301,7 @@ TRIAL = {
     "setting": F("enum", required=True, choices=TRIAL_SETTING.values),
     "line": F("str"),
     "indications": F("ref_list", ref="indication"),
+    "eligibility_biomarkers": F("ref_list", ref="biomarker"),
     "enrollment": F("int", interval="(0, )"),
     "start_date": F("partial_date", interval="[1980-01-01, )"),
     "primary_completion_date": F("partial_date"),
@@ -329,7 +370,9 @@ RELEASE = {
 SECTIONS: dict[str, tuple[str, str, dict[str, F]]] = {
     "sources": ("source", "slug", SOURCE),
     "targets": ("target", "symbol", TARGET),
+    "biomarkers": ("biomarker", "slug", BIOMARKER),
     "agents": ("agent", "slug", AGENT),
+    "companion_diagnostics": ("companion_diagnostic", "slug", COMPANION_DIAGNOSTIC),
     "indications": ("indication", "slug", INDICATION),
     "trials": ("trial", "slug", TRIAL),
     "approvals": ("approval", "slug", APPROVAL),

@@ -631,6 +631,7 @@ def _check_agent(refs: _References, entry: Entry) -> None:
 def _check_indication(refs: _References, entry: Entry) -> None:
     refs.check_sources(entry, "", entry.data)
     refs.check_optional(entry, entry.data, "", "parent", "indication")
+    refs.check_optional(entry, entry.data, "", "biomarkers", "biomarker")
 
 
 def _check_approval(refs: _References, entry: Entry) -> None:
@@ -639,6 +640,23 @@ def _check_approval(refs: _References, entry: Entry) -> None:
     refs.check(entry, "agent", "agent", data["agent"])
     refs.check(entry, "indication", "indication", data["indication"])
     refs.check_optional(entry, data, "", "pivotal_trials", "trial")
+    refs.check_optional(entry, data, "", "biomarkers", "biomarker")
+    refs.check_optional(entry, data, "", "companion_diagnostics", "companion_diagnostic")
+
+
+def _check_biomarker(refs: _References, entry: Entry) -> None:
+    refs.check_sources(entry, "", entry.data)
+    refs.check_optional(entry, entry.data, "", "target", "target")
+    refs.check_optional(entry, entry.data, "", "parent", "biomarker")
+
+
+def _check_companion_diagnostic(refs: _References, entry: Entry) -> None:
+    refs.check_sources(entry, "", entry.data)
+    for index, approval in enumerate(entry.data.get("approvals", [])):
+        path = f"approvals[{index}]."
+        refs.check(entry, path + "biomarker", "biomarker", approval["biomarker"])
+        refs.check_optional(entry, approval, path, "agents", "agent")
+        refs.check_sources(entry, path, approval)
 
 
 def _check_mechanism(refs: _References, entry: Entry) -> None:
@@ -687,7 +705,13 @@ def _check_unique_nct_ids(trials: list[Entry]) -> list[Problem]:
 
 
 # Kinds whose names must differ (case-insensitively), and the field holding the name.
-UNIQUE_NAMES = (("agent", "name"), ("indication", "name"), ("resistance_mechanism", "name"))
+UNIQUE_NAMES = (
+    ("agent", "name"),
+    ("indication", "name"),
+    ("resistance_mechanism", "name"),
+    ("biomarker", "name"),
+    ("companion_diagnostic", "name"),
+)
 
 
 def _check_unique_names(entries: dict[str, list[Entry]]) -> list[Problem]:
@@ -710,9 +734,14 @@ def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
         refs.check_sources(entry, "", entry.data)
     for entry in entries["agent"]:
         _check_agent(refs, entry)
+    for entry in entries["biomarker"]:
+        _check_biomarker(refs, entry)
+    problems.extend(_check_parent_cycles(entries["biomarker"]))
+    for entry in entries["companion_diagnostic"]:
+        _check_companion_diagnostic(refs, entry)
     for entry in entries["indication"]:
         _check_indication(refs, entry)
-    problems.extend(_check_indication_cycles(entries["indication"]))
+    problems.extend(_check_parent_cycles(entries["indication"]))
     for entry in entries["approval"]:
         _check_approval(refs, entry)
     for entry in entries["trial"]:
@@ -727,10 +756,10 @@ def _check_references(entries: dict[str, list[Entry]]) -> list[Problem]:
     return problems
 
 
-def _check_indication_cycles(indications: list[Entry]) -> list[Problem]:
-    parents = {e.data["slug"]: e.data.get("parent") for e in indications}
+def _check_parent_cycles(entries: list[Entry]) -> list[Problem]:
+    parents = {e.data["slug"]: e.data.get("parent") for e in entries}
     problems = []
-    for entry in indications:
+    for entry in entries:
         seen = {entry.data["slug"]}
         current = parents.get(entry.data["slug"])
         while current is not None:
@@ -747,6 +776,7 @@ def _check_trial(refs: _References, entry: Entry) -> list[Problem]:
     data = entry.data
     refs.check_sources(entry, "", data)
     refs.check_optional(entry, data, "", "indications", "indication")
+    refs.check_optional(entry, data, "", "eligibility_biomarkers", "biomarker")
     start = data.get("start_date")
     end = data.get("primary_completion_date")
     if start and end and end.value < start.value:
@@ -758,6 +788,7 @@ def _check_trial(refs: _References, entry: Entry) -> list[Problem]:
         refs.check_sources(entry, f"{path}.", outcome)
         outcome_slugs.add(_outcome_key(entry, path, outcome, outcome_slugs, problems))
         problems.extend(_check_hazard_ratio(entry, path, outcome))
+        problems.extend(_check_ci_level(entry, path, outcome))
         problems.extend(_check_p_value(entry, path, outcome))
         problems.extend(_check_outcome_arms(entry, path, outcome, arm_slugs))
     return problems
@@ -821,6 +852,14 @@ def _check_hazard_ratio(entry: Entry, path: str, outcome: dict[str, Any]) -> lis
     elif not ci[0] <= hr <= ci[1]:
         problem("hazard_ratio", f"{hr} is outside its confidence interval [{ci[0]}, {ci[1]}]")
     return problems
+
+
+def _check_ci_level(entry: Entry, path: str, outcome: dict[str, Any]) -> list[Problem]:
+    level = outcome.get("ci_level")
+    if level is None or 50 <= level < 100:
+        return []
+    message = f"a confidence level is a percentage such as 95 or 97.5, got {level}"
+    return [Problem(entry.file, entry.label, f"{path}.ci_level", message)]
 
 
 def _check_p_value(entry: Entry, path: str, outcome: dict[str, Any]) -> list[Problem]:
