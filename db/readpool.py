@@ -32,6 +32,21 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+class _QuietFloorRetries(logging.Filter):
+    """asyncpg logs a traceback each time it fails to reconnect its minimum connections; during
+    an outage that is a traceback every few seconds. DatabaseHealth says it once instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (
+            str(record.msg).startswith("Failed to restore the pool connection floor")
+            and isinstance(error, UNAVAILABLE_ERRORS)
+        )
+
+
+_QUIET_FLOOR_RETRIES = _QuietFloorRetries()
+
+
 class PoolBusy(Exception):
     """Every connection is in use and enough requests already wait for one: shed this one."""
 
@@ -74,6 +89,9 @@ class ReadPool(asyncpg.Pool):
         self.acquire_timeout = acquire_timeout
         self.waiting = 0
         self.health = DatabaseHealth()
+        asyncpg_logger = logging.getLogger("asyncpg.pool")
+        if _QUIET_FLOOR_RETRIES not in asyncpg_logger.filters:
+            asyncpg_logger.addFilter(_QUIET_FLOOR_RETRIES)
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 - asyncpg's signature
         if self._queue.empty() and self.waiting >= self.max_waiting:  # type: ignore[attr-defined]

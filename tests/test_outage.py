@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
 import time
 from collections import Counter
@@ -68,7 +69,10 @@ async def own_server() -> AsyncIterator[Server]:
             await asyncio.to_thread(server.close)
 
 
-async def test_outage_answers_503_and_recovers_under_load(own_server: Server, settings: Settings) -> None:
+async def test_outage_answers_503_and_recovers_under_load(
+    own_server: Server, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     app = create_app(replace(settings, pool_min_size=2, pool_max_size=4), own_server.url())
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
         assert (await http.post("/graphql", json=QUERY)).status_code == 200
@@ -95,6 +99,8 @@ async def test_outage_answers_503_and_recovers_under_load(own_server: Server, se
         await asyncio.to_thread(own_server.stop)
         down = await http.post("/graphql", json=QUERY)
         ready = await http.get("/readyz")
+        export = await http.get("/export")
+        export_file = await http.get("/export/trials.json")
         await asyncio.sleep(1.0)
         restarted_at = time.perf_counter()
         await asyncio.to_thread(own_server.start)
@@ -117,6 +123,16 @@ async def test_outage_answers_503_and_recovers_under_load(own_server: Server, se
     assert down.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
     assert "Traceback" not in down.text
     assert ready.status_code == 503
+    for response in (export, export_file):
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"]
+        assert response.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+    # One line when the database goes away and one when it is back, not a traceback per request.
+    health = [r.getMessage() for r in caplog.records if r.name == "db.health"]
+    assert len([m for m in health if m.startswith("database unavailable")]) == 1, health
+    assert len([m for m in health if m.startswith("database available again")]) == 1, health
+    tracebacks = [r for r in caplog.records if r.exc_info and r.name != "db.health"]
+    assert not tracebacks, [f"{r.name}: {r.getMessage()}" for r in tracebacks[:3]]
     assert recovered_after is not None, "the service did not recover within 20 s"
     assert set(statuses) <= {200, 503}, statuses
     assert retry_after <= {"5"}
