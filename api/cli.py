@@ -1,4 +1,4 @@
-"""Command line: serve, migrate, seed, export-schema."""
+"""Command line: serve, migrate, seed, export, data-report, export-schema."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ import uvicorn
 
 from api.app import create_app
 from api.logs import configure_logging
+from api.server import bind_socket, server_config
 from config.settings import PROJECT_ROOT, Settings
 from db import migrate
 from db.embedded import start_embedded
+from db.quality import data_report, format_report
+from db.roles import DatabaseUnreachable, check_database, reader_url, set_reader_password
 from schema.schema import schema as graphql_schema
 from seeds.export import build_export
 from seeds.loader import seed
@@ -26,10 +29,30 @@ logger = logging.getLogger("api.cli")
 
 
 def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL when set, else the embedded server (started on demand)."""
+    """DATABASE_URL when set (checked with one connection), else the embedded server
+    (started on demand). Raises DatabaseUnreachable with a one-line reason."""
     if settings.database_url:
+        asyncio.run(check_database(settings.database_url))
         return settings.database_url
     return start_embedded(settings.embedded_pgdata)
+
+
+async def _prepare_reader(owner_url: str, password: str) -> None:
+    connection = await asyncpg.connect(owner_url)
+    try:
+        await set_reader_password(connection, password)
+    finally:
+        await connection.close()
+
+
+def api_database_url(settings: Settings, owner_url: str) -> str:
+    """What the API logs in with: READER_DATABASE_URL, else the owner's server and database as
+    the SELECT-only reader role (migration 0008), with READER_PASSWORD when one is given."""
+    if settings.reader_database_url:
+        return settings.reader_database_url
+    if settings.reader_password:
+        asyncio.run(_prepare_reader(owner_url, settings.reader_password))
+    return reader_url(owner_url, settings.reader_password)
 
 
 def _migrate(url: str) -> None:
@@ -82,18 +105,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     except SeedError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    app = create_app(settings, url)
+    api_url = api_database_url(settings, url)
+    asyncio.run(check_database(api_url))
+    try:
+        sock = bind_socket(settings.host, settings.port)
+    except OSError as exc:
+        print(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    app = create_app(settings, api_url)
     print(f"serving GraphQL on http://{settings.host}:{settings.port}/graphql", flush=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-    )
+    server = uvicorn.Server(server_config(app, settings, loop="uvloop"))
+    server.run(sockets=[sock])
     return 0
 
 
@@ -121,6 +143,26 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     for name, data in files.items():
         (out / name).write_bytes(data)
     print(f"wrote {len(files)} files to {out}: {', '.join(sorted(files))}")
+    return 0
+
+
+async def _data_report(url: str) -> str:
+    connection = await asyncpg.connect(url)
+    try:
+        return format_report(await data_report(connection))
+    finally:
+        await connection.close()
+
+
+def cmd_data_report(settings: Settings, args: argparse.Namespace) -> int:
+    url = resolve_database_url(settings)
+    _migrate(url)
+    try:
+        asyncio.run(_seed(url, settings.seeds_dir, force=False))
+    except SeedError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(asyncio.run(_data_report(url)))
     return 0
 
 
@@ -156,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     export_data.add_argument("--out", required=True, help="directory to write into (created if missing)")
     export_data.set_defaults(handler=cmd_export)
 
+    report = commands.add_parser(
+        "data-report", help="migrate and seed if needed, then print citation coverage and data-rule figures"
+    )
+    report.set_defaults(handler=cmd_data_report)
+
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument(
         "--output",
@@ -171,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     handler = args.handler
-    code: int = handler(settings, args)
+    try:
+        code: int = handler(settings, args)
+    except DatabaseUnreachable as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     return code
 
 

@@ -185,7 +185,8 @@ class RequestBounds:
 
 
 def _variables_problem(variables: dict[str, Any], bounds: RequestBounds) -> str | None:
-    """Why these variables can be no argument's value (too deep, a list or text too long), or None.
+    """Why these variables can be no argument's value (too deep, a list or text too long, a NUL
+    character), or None.
 
     The same bounds as schema.limits puts on arguments, checked here too because an operation
     replayed by the engine (schema.engine) takes new variable values without GraphQL.
@@ -206,6 +207,8 @@ def _variables_problem(variables: dict[str, Any], bounds: RequestBounds) -> str 
                         f"A text in `variables` has {len(value)} characters; "
                         f"at most {bounds.max_string_length} characters are allowed."
                     )
+                if isinstance(value, str) and "\x00" in value:
+                    return "Text arguments cannot contain the NUL character (\\u0000)."
                 if isinstance(value, (dict, list)):
                     children.append(value)
         level = children

@@ -24,6 +24,7 @@ from config.settings import PROJECT_ROOT, Settings
 from db import migrate
 from db.embedded import start_embedded
 from db.pool import create_read_pool
+from db.roles import reader_url
 from seeds.loader import seed
 
 SEEDS_DIR = Settings.from_env().seeds_dir
@@ -141,8 +142,9 @@ async def serve(app: Any) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def base_url(seeded_url: str, settings: Settings) -> AsyncIterator[str]:
-    """The service on a loopback port, served by uvicorn in this event loop."""
-    async with serve(create_app(settings, seeded_url)) as url:
+    """The service on a loopback port, served by uvicorn in this event loop, logged in as the
+    SELECT-only reader role as in production."""
+    async with serve(create_app(settings, reader_url(seeded_url))) as url:
         yield url
 
 

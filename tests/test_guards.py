@@ -143,6 +143,8 @@ async def test_replayed_operations_keep_the_argument_bounds(client: httpx.AsyncC
         again = await client.post("/graphql", json={"query": query, "variables": {"q": value}})
         assert again.status_code < 500, again.text
         assert coded(again) == "BAD_USER_INPUT", again.text
+    nul = await client.post("/graphql", json={"query": query, "variables": {"q": "tras\u0000tuzumab"}})
+    assert coded(nul) == "BAD_USER_INPUT", nul.text
     many = ["x"] * 101
     listed = await client.post(
         "/graphql",
