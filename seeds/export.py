@@ -42,6 +42,14 @@ Record = dict[str, Any]
 Rows = list[asyncpg.Record]
 
 # The files written per entity kind (section name), in this order.
+# The licence of the curated data (README "Licence and citation"); the code is Apache-2.0.
+DATA_LICENSE = {
+    "id": "CC-BY-4.0",
+    "name": "Creative Commons Attribution 4.0 International",
+    "url": "https://creativecommons.org/licenses/by/4.0/",
+    "note": "Facts and short summaries curated from the cited documents, which keep their own terms.",
+}
+
 EXPORTED_SECTIONS = (
     "sources",
     "targets",
@@ -176,6 +184,8 @@ class Export:
             "version": self.version,
             "loaded_at": self.loaded_at,
             "seed_checksum": self.seed_checksum,
+            "license": DATA_LICENSE
+            | {"attribution": f"Therapy graph contributors, data release {self.version}; see CITATION.cff"},
             "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(out.items())},
         }
         out["release.json"] = json.dumps(release, indent=1).encode()

@@ -103,6 +103,7 @@ def test_release_lists_a_checksum_for_every_file(export: Export) -> None:
     for name, digest in release["files"].items():
         assert hashlib.sha256(files[name]).hexdigest() == digest
     assert len(release["seed_checksum"]) == 64
+    assert release["license"]["id"] == "CC-BY-4.0"
     rows = list(csv.DictReader(io.StringIO(files["outcome_results.csv"].decode())))
     assert rows
     assert {"trial", "endpoint", "analysis", "hazard_ratio", "sources"} <= set(rows[0])
