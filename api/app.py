@@ -13,13 +13,19 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette_compress import CompressMiddleware, add_compress_type
 
 from api.errors import DATABASE_ERRORS
+from api.forest import ForestPlots
+from api.graphiql import ASSETS, ASSETS_PATH
 from api.graphql_view import RETRY_AFTER_SECONDS, GraphQLView
 from api.guards import GraphQLRequestGuard, LoadShedder, RateLimit
 from api.logs import RequestIdMiddleware
-from config.settings import Settings
+from api.persisted import PersistedQueries
+from api.tabular import CsvAnswers, Downloads
+from config.settings import PROJECT_ROOT, Settings
 from db.migrate import head_revision
 from db.pool import create_read_pool
 from db.release import latest_release
@@ -27,6 +33,10 @@ from schema.schema import TherapySchema, build_schema
 from seeds.export import build_export
 
 logger = logging.getLogger(__name__)
+
+EXAMPLES_DIR = PROJECT_ROOT / "examples"
+for _media_type in ("application/graphql-response+json", "text/csv"):
+    add_compress_type(_media_type)
 
 Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 
@@ -44,7 +54,12 @@ def create_app(settings: Settings, database_url: str, schema: TherapySchema | No
         Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
         Route("/export", exports.index),
         Route("/export/{name}", exports.file),
+        Route("/csv/{field}", Downloads(schema).csv),
+        Route("/plots/efficacy.{format}", ForestPlots(schema).endpoint),
+        Mount(ASSETS_PATH, StaticFiles(directory=ASSETS)),
     ]
+    if EXAMPLES_DIR.is_dir():  # a source checkout: the frontend example (examples/)
+        routes.append(Mount("/examples", StaticFiles(directory=EXAMPLES_DIR, html=True)))
     return Starlette(
         routes=routes, middleware=middleware(settings), lifespan=read_pool_lifespan(settings, database_url)
     )
@@ -72,33 +87,45 @@ def read_pool_lifespan(settings: Settings, database_url: str) -> Lifespan:
 
 
 def middleware(settings: Settings) -> list[Middleware]:
-    stack = [Middleware(RequestIdMiddleware)]
+    stack = [
+        Middleware(RequestIdMiddleware),
+        # br, gzip or zstd for answers over COMPRESS_MIN_BYTES, as the client accepts (Vary: Accept-Encoding).
+        Middleware(CompressMiddleware, minimum_size=settings.compress_min_bytes),
+    ]
     if settings.cors_origins:
-        stack.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["content-type", "authorization", "x-request-id", "if-none-match"],
-                expose_headers=[
-                    "x-request-id",
-                    "etag",
-                    "retry-after",
-                    "ratelimit-limit",
-                    "ratelimit-remaining",
-                    "ratelimit-reset",
-                    "ratelimit-policy",
-                ],
-                max_age=600,
-            )
-        )
-    # Cheapest refusals first: rate limit, then load, then the request's own size and shape.
+        stack.append(cors(settings.cors_origins))
+    # Cheapest refusals first: rate limit, then load, then the request's own size and shape
+    # (a persisted query's document is put in before the guard checks it).
     stack += [
+        Middleware(CsvAnswers),
         Middleware(RateLimit, settings=settings),
         Middleware(LoadShedder, settings=settings),
+        Middleware(PersistedQueries, settings=settings),
         Middleware(GraphQLRequestGuard, settings=settings),
     ]
     return stack
+
+
+def cors(origins: tuple[str, ...]) -> Middleware:
+    """Anonymous reads from browser apps: GET and POST from these origins ("*": any), no
+    credentials, preflight answers cached by the browser for a day."""
+    return Middleware(
+        CORSMiddleware,
+        allow_origins=list(origins),
+        allow_credentials=False,
+        allow_methods=["GET", "POST"],
+        allow_headers=["*"],
+        expose_headers=[
+            "x-request-id",
+            "etag",
+            "retry-after",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+            "ratelimit-policy",
+        ],
+        max_age=86400,
+    )
 
 
 async def root(request: Request) -> Response:

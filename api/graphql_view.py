@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.errors import DATABASE_ERRORS, format_error
+from api.graphiql import graphiql_html
 from api.guards import RequestRefused, send_refusal
 from api.logs import request_id_var
 from config.settings import Settings
@@ -48,11 +49,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.engine = schema.engine
         self.settings = settings
         self._release: tuple[float, str] = (0.0, "")
-        html = super().graphql_ide_html
-        start = html.index("const EXAMPLE_QUERY = `") + len("const EXAMPLE_QUERY = `")
-        end = html.index("`;", start)
-        escaped = EXAMPLES.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
-        self._ide_html = html[:start] + escaped + html[end:]
+        self._ide_html = graphiql_html(EXAMPLES)  # local assets only (api.graphiql)
 
     @property
     def graphql_ide_html(self) -> str:

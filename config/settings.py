@@ -24,6 +24,30 @@ def _list(value: str | None) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
 
 
+def _origins(value: str | None) -> tuple[str, ...]:
+    """CORS_ORIGINS: unset means any origin ("*"); "off" (or "none", "false") turns CORS off."""
+    if value is None:
+        return ("*",)
+    if value.strip().lower() in {"", "off", "none", "false", "0"}:
+        return ()
+    return _list(value)
+
+
+PERSISTED_QUERY_MODES = ("apq", "trusted", "off")
+
+
+def _persisted_mode(value: str | None, manifest: str | None) -> str:
+    """PERSISTED_QUERIES, or "trusted" when only a TRUSTED_DOCUMENTS manifest is given."""
+    mode = (value or ("trusted" if manifest else "apq")).strip().lower()
+    if mode not in PERSISTED_QUERY_MODES:
+        raise ValueError(
+            f"PERSISTED_QUERIES must be one of {', '.join(PERSISTED_QUERY_MODES)}; got {value!r}"
+        )
+    if mode == "trusted" and not manifest:
+        raise ValueError("PERSISTED_QUERIES=trusted needs TRUSTED_DOCUMENTS (a manifest file)")
+    return mode
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be configured with."""
@@ -68,6 +92,14 @@ class Settings:
     # The API's own, read-only login (db.roles); unset: DATABASE_URL with the reader role.
     reader_database_url: str | None = None
     reader_password: str | None = None
+    # Responses larger than this are compressed (br, gzip, zstd) when the client accepts it.
+    compress_min_bytes: int = 1024
+    # Persisted queries (api.persisted): "apq" (automatic, bounded store), "trusted" (only the
+    # operations of the TRUSTED_DOCUMENTS manifest) or "off".
+    persisted_queries: str = "apq"
+    persisted_query_entries: int = 2000
+    persisted_query_bytes: int = 16 * 1024 * 1024
+    trusted_documents: Path | None = None
 
     @property
     def limits(self) -> Limits:
@@ -100,7 +132,7 @@ class Settings:
             pool_max_size=int(env.get("DB_POOL_MAX_SIZE", "10")),
             statement_timeout_ms=int(env.get("DB_STATEMENT_TIMEOUT_MS", "5000")),
             graphiql=_bool(env.get("GRAPHIQL"), True),
-            cors_origins=_list(env.get("CORS_ORIGINS")),
+            cors_origins=_origins(env.get("CORS_ORIGINS")),
             max_depth=int(env.get("MAX_QUERY_DEPTH", "12")),
             max_aliases=int(env.get("MAX_ALIASES", "30")),
             max_tokens=int(env.get("MAX_TOKENS", "1000")),
@@ -128,4 +160,9 @@ class Settings:
             rate_limit_loopback=_bool(env.get("RATE_LIMIT_LOOPBACK"), False),
             reader_database_url=env.get("READER_DATABASE_URL") or None,
             reader_password=env.get("READER_PASSWORD") or None,
+            compress_min_bytes=int(env.get("COMPRESS_MIN_BYTES", "1024")),
+            persisted_queries=_persisted_mode(env.get("PERSISTED_QUERIES"), env.get("TRUSTED_DOCUMENTS")),
+            persisted_query_entries=int(env.get("PERSISTED_QUERY_ENTRIES", "2000")),
+            persisted_query_bytes=int(env.get("PERSISTED_QUERY_BYTES", str(16 * 1024 * 1024))),
+            trusted_documents=Path(env["TRUSTED_DOCUMENTS"]) if env.get("TRUSTED_DOCUMENTS") else None,
         )
