@@ -1,23 +1,20 @@
 """Keyset paging: a page starts after (or ends before) the sort key of a cursor's row.
 
 A list's order is a sequence of terms (expression, direction, where nulls go) ending
-with the row id, so every row has a distinct key. A cursor carries the key of its row;
-"after the cursor" is a comparison of keys, which an index on the sort expressions
+with the row id, so every row has a distinct key. A cursor names its row; "after the
+cursor" is a comparison with that row's key, which an index on the sort expressions
 serves with `ORDER BY ... LIMIT`, instead of numbering every matching row.
 """
 
 from __future__ import annotations
 
-import datetime
-import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, DateTime, Float, Integer, Numeric, Text, and_, bindparam, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
-from sqlalchemy.sql.sqltypes import NullType
 
 Expr = ColumnElement[Any]
 
@@ -76,40 +73,3 @@ def after(keys: Sequence[Expr], terms: Sequence[Term], values: Sequence[Expr]) -
         same_before = [keys[j].is_not_distinct_from(values[j]) for j in range(index)]
         alternatives.append(and_(*same_before, _later(keys[index], values[index], term)))
     return or_(*alternatives)
-
-
-def _sql_type(term: Term) -> Any:
-    # Functions of unknown result type (lower(...), coalesce(...)) sort text here.
-    sql_type = term.expression.type
-    return Text() if isinstance(sql_type, NullType) else sql_type
-
-
-def key_parameters(terms: Sequence[Term], values: Sequence[Any]) -> list[Expr]:
-    return [bindparam(None, value, type_=_sql_type(term)) for term, value in zip(terms, values, strict=True)]
-
-
-def typed_key(terms: Sequence[Term], values: Sequence[Any]) -> tuple[Any, ...]:
-    """Values decoded from a cursor's JSON, as the sort expressions' types; ValueError if they don't fit."""
-    if len(values) != len(terms):
-        raise ValueError("cursor of another list or order")
-    return tuple(_typed(_sql_type(term), value) for term, value in zip(terms, values, strict=True))
-
-
-def _typed(sql_type: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(sql_type, DateTime):
-        return datetime.datetime.fromisoformat(str(value))
-    if isinstance(sql_type, Date):
-        return datetime.date.fromisoformat(str(value))
-    if isinstance(sql_type, Integer):
-        if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
-            raise ValueError(value)
-        return value
-    if isinstance(sql_type, Float):
-        return float(value)
-    if isinstance(sql_type, Numeric):
-        return decimal.Decimal(str(value))
-    if not isinstance(value, str | bool):
-        raise ValueError(value)
-    return value

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import Label
 
-from db.keyset import Term, key_parameters, order_terms
+from db.keyset import Term, order_terms
 from db.keyset import after as keyset_after
 from db.store import DIALECT
 
@@ -171,9 +171,9 @@ def global_id(type_name: str, key: Expr) -> Expr:
     return func.rtrim(func.translate(encoded, constant("+/\n"), constant("-_")), constant("="))
 
 
-def cursor(key: Expr) -> Expr:
-    """base64url('cursor:v2:' + the row's sort key as JSON): opaque to clients."""
-    text = constant("cursor:v2:").op("||")(cast(key, Text))
+def cursor(entity: Expr, row_id: Expr) -> Expr:
+    """base64url('cursor:v3:Type:id'): opaque to clients, short whatever the sort key."""
+    text = constant("cursor:v3:").op("||")(entity).op("||")(constant(":")).op("||")(cast(row_id, Text))
     encoded = func.encode(func.convert_to(text, constant("UTF8")), constant("base64"))
     return func.translate(encoded, constant("+/\n"), constant("-_"))
 
@@ -183,15 +183,15 @@ def cursor(key: Expr) -> Expr:
 
 @dataclass(frozen=True)
 class Window:
-    """A page: rows after the `after` key and before the `before` key, then first and/or last.
+    """A page: rows after the `after` row and before the `before` row, then first and/or last.
 
-    A key is the sort values of a row followed by its id (db.keyset), decoded from a cursor.
+    A cursor names a row by its id; its sort key (db.keyset) is read from the list itself.
     """
 
     first: int | None
     last: int | None
-    after: tuple[Any, ...] | None = None
-    before: tuple[Any, ...] | None = None
+    after: int | None = None
+    before: int | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +247,7 @@ class Pick:
     name: str = ""
     shape: Shape | None = None
     picks: tuple[Pick, ...] = ()
+    limit: int | None = None  # of a list relationship
 
 
 @dataclass(frozen=True)
@@ -308,11 +309,14 @@ def object_json(shape: ObjectShape, row: FromClause) -> Expr:
             pairs.append((pick.key, entity.values[pick.name].json(row)))
         else:
             assert pick.shape is not None
-            pairs.append((pick.key, relation_json(entity.relations[pick.name], row, pick.shape)))
+            relation = entity.relations[pick.name]
+            pairs.append((pick.key, relation_json(relation, row, pick.shape, pick.limit)))
     return json_object(pairs)
 
 
-def relation_json(relation: Relation | Polymorphic, parent: FromClause, shape: Shape) -> Expr:
+def relation_json(
+    relation: Relation | Polymorphic, parent: FromClause, shape: Shape, limit: int | None = None
+) -> Expr:
     if isinstance(relation, Polymorphic):
         assert isinstance(shape, PolymorphicShape)
         whens = []
@@ -328,6 +332,8 @@ def relation_json(relation: Relation | Polymorphic, parent: FromClause, shape: S
     rows = relation.rows(parent)
     if relation.single:
         return one_json(One(relation.target, rows), shape)
+    if limit is not None:
+        rows = Rows(rows.row, rows.source, rows.where, rows.order_by, limit)
     return many_json(Many(relation.target, rows), shape)
 
 
@@ -348,8 +354,10 @@ def many_json(plan: Many, shape: ObjectShape) -> Expr:
     item = object_json(shape, rows.row)
     if rows.limit is not None:
         # A bounded list: order and cut first, then aggregate in that order.
-        ranked = rows.select_from(rows.row).order_by(*rows.order_by).limit(rows.limit)
-        inner = ranked.add_columns(func.row_number().over().label("__rank")).subquery()
+        rank = func.row_number().over(order_by=list(rows.order_by) or None).label("__rank")
+        ranked = rows.select_from(rows.row, rank).order_by(*rows.order_by).limit(rows.limit)
+        # LATERAL and correlated: the cut rows stay those of the parent row.
+        inner = ranked.correlate_except(rows.source).lateral()
         inner_rows = Rows(row=inner, source=inner)
         item = object_json(shape, inner)
         aggregated = func.json_agg(aggregate_order_by(item, inner.c.__rank))
@@ -386,13 +394,20 @@ def _page_rows(plan: Page, terms: list[Term]) -> tuple[FromClause, list[Expr]]:
     return matched, [matched.c[f"__k{index}"] for index in range(len(terms))]
 
 
+def _key_of(matched: FromClause, keys: list[Expr], row_id: int) -> list[Expr]:
+    """The sort key of the cursor's row, read from the list (the id is the last term)."""
+    return [select(key).where(keys[-1] == literal(row_id)).scalar_subquery() for key in keys[:-1]] + [
+        literal(row_id)
+    ]
+
+
 def _window(plan: Page, terms: list[Term], matched: FromClause, keys: list[Expr]) -> FromClause:
     window = plan.window
     conditions = []
     if window.after is not None:
-        conditions.append(keyset_after(keys, terms, key_parameters(terms, window.after)))
+        conditions.append(keyset_after(keys, terms, _key_of(matched, keys, window.after)))
     if window.before is not None:
-        conditions.append(keyset_after(key_parameters(terms, window.before), terms, keys))
+        conditions.append(keyset_after(_key_of(matched, keys, window.before), terms, keys))
     forward = [term.ordering(key) for term, key in zip(terms, keys, strict=True)]
     backward = [term.ordering(key, reverse=True) for term, key in zip(terms, keys, strict=True)]
     selected = select(matched).where(*conditions)
@@ -423,13 +438,13 @@ def _page_parts(plan: Page) -> _PageParts:
     page = _window(plan, terms, matched, keys)
     page_keys = [page.c[f"__k{i}"] for i in range(len(terms))]
     order = [t.ordering(k) for t, k in zip(terms, page_keys, strict=True)]
-    row_cursor = cursor(func.json_build_array(*page_keys))
+    row_cursor = cursor(constant(plan.entity), page_keys[-1])
     nonempty = exists(select(page.c[page_keys[0].name]))
     any_after = exists(select(keys[0]).where(keyset_after(keys, terms, _edge_key(page, terms, last=True))))
     any_before = exists(select(keys[0]).where(keyset_after(_edge_key(page, terms, last=False), terms, keys)))
     after = plan.window.after
     after_start = exists(
-        select(keys[0]).where(*([keyset_after(keys, terms, key_parameters(terms, after))] if after else []))
+        select(keys[0]).where(*([keyset_after(keys, terms, _key_of(matched, keys, after))] if after else []))
     )
     first_cursor = select(row_cursor).order_by(*order).limit(1).scalar_subquery()
     last_cursor = (
@@ -556,7 +571,7 @@ def page_statement(plan: Page) -> Select[Any]:
 
 
 def relation_batch_statement(
-    parent: Entity, relation: Relation, keys: Sequence[tuple[Any, ...]]
+    parent: Entity, relation: Relation, keys: Sequence[tuple[Any, ...]], limit: int | None = None
 ) -> Select[Any]:
     """The relation's rows for many parents at once: one statement, rows tagged `__parent`."""
     parent_row = parent.alias()
@@ -575,8 +590,8 @@ def relation_batch_statement(
     target = ENTITIES[relation.target]
     rank = func.row_number().over(order_by=list(rows.order_by) or None).label("__rank")
     inner = rows.select_from(*_row_columns(target, rows.row), rank)
-    if relation.single:
-        inner = inner.order_by(*rows.order_by).limit(1)
+    if relation.single or limit is not None:
+        inner = inner.order_by(*rows.order_by).limit(1 if relation.single else limit)
     child = inner.lateral("child")
     return (
         select(parents.c.__parent, child)

@@ -904,6 +904,19 @@ search_index = Table(
     info={"view": True},
 )
 
+# Each agent's trials by indication and phase, in trial order (migration 0009).
+agent_trial_groups = Table(
+    "agent_trial_groups",
+    metadata,
+    Column("agent_id", Integer, nullable=False),
+    Column("indication_id", Integer),
+    Column("phase", Text, nullable=False),
+    Column("indication_name", Text, nullable=False),
+    Column("phase_rank", Integer),
+    Column("trial_ids", ARRAY(Integer)),
+    info={"view": True},
+)
+
 # Every name, code and cross-reference of an entity, lower-cased (migration 0005).
 entity_names = Table(
     "entity_names",

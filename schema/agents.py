@@ -6,7 +6,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import ColumnElement, FromClause, case, exists, func, select
+from sqlalchemy import ColumnElement, FromClause, Integer, exists, func, select, true
+from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import array
 
 from db import tables
@@ -97,60 +98,33 @@ def trial_order(row: FromClause) -> list[ColumnElement[Any]]:
     return [row.c.start_date.asc().nulls_last(), row.c.slug]
 
 
-PHASE_RANK = {"1": 1, "1/2": 2, "2": 3, "2/3": 4, "3": 5, "4": 6}
-
-
-def _group_rows() -> FromClause:
-    """(agent, indication, phase) of every curated trial of every agent; indication null when none."""
-    link, trial = tables.agent_trials.alias(), tables.trials.alias()
-    enrolled = tables.trial_indications.alias()
-    named = tables.indications.alias()
-    statement = (
-        select(
-            link.c.agent_id,
-            enrolled.c.indication_id,
-            trial.c.phase,
-            func.coalesce(named.c.name, "").label("indication_name"),
-        )
-        .distinct()
-        .select_from(
-            link.join(trial, trial.c.id == link.c.trial_id)
-            .outerjoin(enrolled, enrolled.c.trial_id == trial.c.id)
-            .outerjoin(named, named.c.id == enrolled.c.indication_id)
-        )
-    )
-    return statement.subquery()
-
-
 def _groups_of_agent(agent: FromClause) -> Rows:
-    group = _group_rows()
-    phase_rank = case(PHASE_RANK, value=group.c.phase)
+    group = tables.agent_trial_groups.alias()
     return Rows(
         row=group,
         source=group,
         where=[group.c.agent_id == agent.c.id],
-        order_by=[group.c.indication_name, phase_rank.desc()],
+        order_by=[group.c.indication_name, group.c.phase_rank.desc()],
     )
 
 
 def _trials_of_group(group: FromClause) -> Rows:
-    trial, link = tables.trials.alias(), tables.agent_trials.alias()
-    enrolled = tables.trial_indications.alias()
-    in_indication = exists(
-        select(enrolled.c.trial_id).where(
-            enrolled.c.trial_id == trial.c.id, enrolled.c.indication_id == group.c.indication_id
-        )
+    """The group's trials, in the order prepared at seeding."""
+    prepared, trial = tables.agent_trial_groups.alias(), tables.trials.alias()
+    listed = (
+        func.unnest(prepared.c.trial_ids)
+        .table_valued(sql_column("trial_id", Integer), with_ordinality="position")
+        .render_derived(name="listed")
     )
-    no_indication = ~exists(select(enrolled.c.trial_id).where(enrolled.c.trial_id == trial.c.id))
     return Rows(
         row=trial,
-        source=link.join(trial, trial.c.id == link.c.trial_id),
+        source=prepared.join(listed, true()).join(trial, trial.c.id == listed.c.trial_id),
         where=[
-            link.c.agent_id == group.c.agent_id,
-            trial.c.phase == group.c.phase,
-            case((group.c.indication_id.is_(None), no_indication), else_=in_indication),
+            prepared.c.agent_id == group.c.agent_id,
+            prepared.c.phase == group.c.phase,
+            prepared.c.indication_id.is_not_distinct_from(group.c.indication_id),
         ],
-        order_by=trial_order(trial),
+        order_by=[listed.c.position],
     )
 
 
@@ -159,7 +133,7 @@ def _indication_of_group(group: FromClause) -> Rows:
     return Rows(row=indication, source=indication, where=[indication.c.id == group.c.indication_id])
 
 
-@entity(source=_group_rows, order_by=lambda t: [t.c.indication_name], id_column="agent_id")
+@entity(source=tables.agent_trial_groups, order_by=lambda t: [t.c.indication_name], id_column="agent_id")
 @strawberry.type(description="Trials of one agent in one indication and phase.")
 class TrialGroup:
     indication: Annotated[Indication, strawberry.lazy("schema.indications")] | None = related(

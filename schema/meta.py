@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy import ColumnElement, FromClause, Table
@@ -51,12 +51,32 @@ class _RelationSpec:
     build: Callable[[Entity], Relation | Polymorphic]
 
 
-def _relation_field(build: Callable[[Entity], Relation | Polymorphic], description: str) -> Any:
-    async def resolve(root: Any, info: strawberry.Info[Context, None]) -> Any:
+NESTED_LIST_SIZE = 100
+First = Annotated[
+    int,
+    strawberry.argument(
+        description=f"At most this many items, in the list's order (default and maximum {NESTED_LIST_SIZE}); "
+        "the root lists page through more."
+    ),
+]
+
+
+def _relation_field(
+    build: Callable[[Entity], Relation | Polymorphic], description: str, *, is_list: bool
+) -> Any:
+    async def resolve_one(root: Any, info: strawberry.Info[Context, None]) -> Any:
         return await info.context.loaders.load(root, info.python_name)
 
+    async def resolve_list(
+        root: Any, info: strawberry.Info[Context, None], first: First = NESTED_LIST_SIZE
+    ) -> Any:
+        # A list that grows with the data is cut, so no answer grows with the database.
+        return await info.context.loaders.load(root, info.python_name, first)
+
     return strawberry.field(
-        resolver=resolve, description=description, metadata={"relation": _RelationSpec(build)}
+        resolver=resolve_list if is_list else resolve_one,
+        description=description,
+        metadata={"relation": _RelationSpec(build)},
     )
 
 
@@ -73,7 +93,7 @@ def many_to_one(target: str, column_name: str, *, description: str) -> Any:
 
         return Relation(target, rows, (column_name,), single=True)
 
-    return _relation_field(build, description)
+    return _relation_field(build, description, is_list=False)
 
 
 def one_to_many(
@@ -91,7 +111,7 @@ def one_to_many(
 
         return Relation(target, rows, (parent.id_column,), single=single)
 
-    return _relation_field(build, description)
+    return _relation_field(build, description, is_list=not single)
 
 
 def one_to_one(target: str, column_name: str, *, description: str) -> Any:
@@ -121,7 +141,7 @@ def many_to_many(
 
         return Relation(target, rows, (parent.id_column,))
 
-    return _relation_field(build, description)
+    return _relation_field(build, description, is_list=True)
 
 
 def related(
@@ -133,12 +153,16 @@ def related(
     single: bool = False,
 ) -> Any:
     """Any correlated rows: `rows(parent_row)` selects the target rows of one parent."""
-    return _relation_field(lambda parent: Relation(target, rows, parent_columns, single=single), description)
+    return _relation_field(
+        lambda parent: Relation(target, rows, parent_columns, single=single), description, is_list=not single
+    )
 
 
 def polymorphic(type_column: str, id_column: str, targets: dict[str, str], *, description: str) -> Any:
     """An entity of one of several types, named by `type_column` and found by `id_column`."""
-    return _relation_field(lambda parent: Polymorphic(type_column, id_column, targets), description)
+    return _relation_field(
+        lambda parent: Polymorphic(type_column, id_column, targets), description, is_list=False
+    )
 
 
 def _enum_class(field: StrawberryField) -> type[Enum] | None:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import decimal
-import json
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
-from db.keyset import Term, typed_key
-from db.sqlbuild import Entity, Page, Rows, Window, page_terms
+from db.sqlbuild import Entity, Page, Rows, Window
 from schema.errors import UserInputError
 
 T = TypeVar("T")
@@ -54,18 +51,17 @@ class Connection(Generic[T]):
         return [edge.node for edge in self.edges]
 
 
-def decode_cursor(cursor: str, terms: list[Term]) -> tuple[Any, ...]:
-    """The sort key a cursor carries (see db.keyset), typed for its list's order."""
+def decode_cursor(cursor: str, entity_name: str) -> int:
+    """The id of the row a cursor names (see db.sqlbuild.cursor); it must be of this list's type."""
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        prefix, version, key = text.split(":", 2)
-        if prefix != "cursor" or version != "v2":
+        prefix, version, type_name, row_id = text.split(":")
+        if prefix != "cursor" or version != "v3" or type_name != entity_name or not row_id.isdigit():
             raise ValueError(text)
-        values = json.loads(key, parse_float=decimal.Decimal)
-        if not isinstance(values, list):
-            raise ValueError(key)
-        return typed_key(terms, values)
-    except (ValueError, UnicodeDecodeError, binascii.Error, decimal.InvalidOperation):
+        if int(row_id) >= 2**31:
+            raise ValueError(row_id)
+        return int(row_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
         raise UserInputError(
             f"Malformed cursor {cursor!r}; use a cursor returned by this API for this list."
         ) from None
@@ -80,12 +76,11 @@ def page(
             raise UserInputError(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}; got {value}.")
     if first is None and last is None:
         first = DEFAULT_PAGE_SIZE
-    terms = page_terms(entity.name, rows)
     window = Window(
         first=first,
         last=last,
-        after=decode_cursor(after, terms) if after else None,
-        before=decode_cursor(before, terms) if before else None,
+        after=decode_cursor(after, entity.name) if after else None,
+        before=decode_cursor(before, entity.name) if before else None,
     )
     return Page(entity.name, rows, window)
 

@@ -170,8 +170,10 @@ class Planner:
             elif python_name in entity.values:
                 picks.append(Pick(key, "value", python_name))
             elif python_name in entity.relations:
-                shape = self.shape(object_type.fields[name].type, self._sub(nodes))
-                picks.append(Pick(key, "relation", python_name, shape))
+                graphql_field = object_type.fields[name]
+                shape = self.shape(graphql_field.type, self._sub(nodes))
+                limit = get_argument_values(graphql_field, nodes[0], self.variables).get("first")
+                picks.append(Pick(key, "relation", python_name, shape, limit=limit))
             else:
                 raise NotPlannable(f"{object_type.name}.{name}")
         return ObjectShape(object_type.name, tuple(picks))

@@ -60,7 +60,7 @@ class Loaders:
 
     def __init__(self, db: QueryRunner) -> None:
         self.db = db
-        self._loaders: dict[tuple[str, str], DataLoader[Any, Any]] = {}
+        self._loaders: dict[tuple[str, str, int | None], DataLoader[Any, Any]] = {}
 
     async def _fetch(self, statement: Select[Any]) -> list[Any]:
         compiled = compile_statement(statement)
@@ -97,20 +97,20 @@ class Loaders:
         )
         return Connection(edges=edges, page_info=info, total_count=state["__total"])
 
-    async def load(self, parent: Any, field_name: str) -> Any:
+    async def load(self, parent: Any, field_name: str, limit: int | None = None) -> Any:
         entity_name: str = parent._entity
         relation = ENTITIES[entity_name].relations[field_name]
         key = tuple(parent._parent[c] for c in relation.parent_columns)
         if all(k is None for k in key):
             return None if isinstance(relation, Polymorphic) or relation.single else []
-        loader = self._loaders.get((entity_name, field_name))
+        loader = self._loaders.get((entity_name, field_name, limit))
         if loader is None:
-            loader = self._loaders[(entity_name, field_name)] = DataLoader(
-                load_fn=self._batch_function(entity_name, relation)
+            loader = self._loaders[(entity_name, field_name, limit)] = DataLoader(
+                load_fn=self._batch_function(entity_name, relation, limit)
             )
         return await loader.load(key)
 
-    def _batch_function(self, entity_name: str, relation: Relation | Polymorphic) -> Any:
+    def _batch_function(self, entity_name: str, relation: Relation | Polymorphic, limit: int | None) -> Any:
         if isinstance(relation, Polymorphic):
 
             async def load_polymorphic(keys: list[tuple[Any, ...]]) -> list[Any]:
@@ -127,7 +127,7 @@ class Loaders:
             return load_polymorphic
 
         async def load_related(keys: list[tuple[Any, ...]]) -> list[Any]:
-            statement = relation_batch_statement(ENTITIES[entity_name], relation, keys)
+            statement = relation_batch_statement(ENTITIES[entity_name], relation, keys, limit)
             grouped: dict[int, list[Any]] = defaultdict(list)
             for record in await self._fetch(statement):
                 grouped[record["__parent"]].append(make_object(relation.target, record))

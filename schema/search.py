@@ -125,7 +125,7 @@ class SearchHit:
 
 
 def _hits_of_identifier(asked: FromClause) -> Rows:
-    document = tables.search_documents.alias()
+    document = tables.search_index.alias()
     identifier = asked.c.identifier
     matches = (
         select(
@@ -136,7 +136,7 @@ def _hits_of_identifier(asked: FromClause) -> Rows:
         .ext(distinct_on(document.c.type, document.c.id))
         .where(
             document.c.field != all_(param(["title", "description", "mechanism", "disease"], ARRAY(Text))),
-            (lower(document.c.text) == lower(identifier)) | (lower(document.c.key) == lower(identifier)),
+            (document.c.lower_text == lower(identifier)) | (lower(document.c.key) == lower(identifier)),
         )
         .order_by(document.c.type, document.c.id, document.c.field, document.c.text)
         .correlate(asked)

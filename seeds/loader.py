@@ -11,13 +11,14 @@ names the seed field it comes from, so this module holds no field lists of its o
 
 from __future__ import annotations
 
+import decimal
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Float, Numeric, Table
 
 from db import tables
 from db.prepared import refresh_prepared_tables
@@ -180,6 +181,13 @@ class _Writer:
             referenced = referenced_table(column)
             # A reference to the kind being written is set later (_write_deferred).
             return None if referenced is kind_table else self.ids[referenced.name][value]
+        if (
+            isinstance(value, float)
+            and isinstance(column.type, Numeric)
+            and not isinstance(column.type, Float)
+        ):
+            # YAML reads 0.28 as a binary float; store the decimal the file wrote, not its expansion.
+            return decimal.Decimal(repr(value))
         return value
 
     async def _write_deferred(self) -> None:

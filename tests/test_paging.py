@@ -112,4 +112,4 @@ async def test_a_cursor_of_another_list_is_a_client_error(pool: asyncpg.Pool) ->
         f'{{ trials(first: 2, after: "{info["endCursor"]}", orderBy: {{field: START_DATE}}) {{ totalCount }} }}',
         context_value=Context(db=QueryRunner(pool)),
     )
-    assert result.errors and result.errors[0].extensions == {"code": "BAD_USER_INPUT"}
+    assert result.errors and result.errors[0].extensions == {"code": "BAD_USER_INPUT"}, result.errors
