@@ -163,7 +163,7 @@ def render(forest: Forest, title: str, fmt: str) -> bytes:
         bottom = (0.35 + 0.16 * footnote_lines) / height
         axes = figure.add_axes((0.40, bottom, 0.40, max(top - bottom, 0.05)))
         axes.set_xscale("log")
-        axes.set_ylim(len(rows) - 0.5, -0.5)
+        axes.set_ylim(max(len(rows), 1) - 0.5, -0.5)
         if rows:
             axes.set_xlim(*_x_limits(rows))
         axes.axvline(1.0, color="#555555", linewidth=1, zorder=1)
