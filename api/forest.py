@@ -38,7 +38,7 @@ matplotlib.use("Agg")
 
 MAX_PLOT_ROWS = 60
 ROW_SELECTION = (
-    "acronym nctId endpoint analysis dataCutoff population experimentalLabel controlLabel "
+    "acronym nctId endpoint analysis assessment dataCutoff population experimentalLabel controlLabel "
     "hazardRatio hazardRatioCiLower hazardRatioCiUpper pValue sources { citation title doi pmid }"
 )
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
@@ -49,11 +49,17 @@ RC = {
     "font.family": "DejaVu Sans",
     "font.size": 9,
 }
+ROW_INCHES = 0.55
 TICKS = (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0, 8.0)
 
 
 def _shorten(text: str | None, width: int) -> str:
     return textwrap.shorten(text or "", width=width, placeholder="…") if text else ""
+
+
+def _arm(label: str | None, width: int) -> str:
+    """An arm's label without its parenthesised details, shortened."""
+    return _shorten((label or "").split(" (")[0], width)
 
 
 def _citation(source: dict[str, Any]) -> str:
@@ -71,6 +77,7 @@ class ForestRow:
     endpoint: str
     analysis: str
     arms: str
+    population: str
     hazard_ratio: float
     lower: float | None
     upper: float | None
@@ -115,15 +122,16 @@ class Forest:
                     forest.sources.append(citation)
                     numbers[citation] = len(forest.sources)
                 refs.append(numbers[citation])
-            arms = _shorten(node.get("experimentalLabel"), 48)
+            arms = _arm(node.get("experimentalLabel"), 40)
             if node.get("controlLabel"):
-                arms += f" vs {_shorten(node['controlLabel'], 40)}"
+                arms += f" vs {_arm(node['controlLabel'], 36)}"
             forest.rows.append(
                 ForestRow(
                     trial=node.get("acronym") or node.get("nctId") or "?",
                     endpoint=node.get("endpoint") or "",
                     analysis=node.get("analysis") or "",
                     arms=arms,
+                    population=_shorten(node.get("population"), 80),
                     hazard_ratio=float(node["hazardRatio"]),
                     lower=node.get("hazardRatioCiLower"),
                     upper=node.get("hazardRatioCiUpper"),
@@ -156,12 +164,12 @@ def render(forest: Forest, title: str, fmt: str) -> bytes:
     rows = forest.rows
     footnote = forest.footnote()
     footnote_lines = footnote.count("\n") + 1 if footnote else 0
-    height = 1.3 + 0.42 * max(len(rows), 1) + 0.16 * footnote_lines
+    height = 1.3 + ROW_INCHES * max(len(rows), 1) + 0.16 * footnote_lines
     with matplotlib.rc_context(cast(Any, RC)):
         figure = Figure(figsize=(11, height), dpi=110)
         top = 1 - 0.65 / height
         bottom = (0.35 + 0.16 * footnote_lines) / height
-        axes = figure.add_axes((0.40, bottom, 0.40, max(top - bottom, 0.05)))
+        axes = figure.add_axes((0.42, bottom, 0.38, max(top - bottom, 0.05)))
         axes.set_xscale("log")
         axes.set_ylim(max(len(rows), 1) - 0.5, -0.5)
         if rows:
@@ -203,10 +211,11 @@ def _draw_row(axes: Any, index: int, row: ForestRow) -> None:
         -0.02, index, row.label + refs, transform=axes.get_yaxis_transform(), ha="right", va="bottom"
     )
     label.set_gid(f"label-{index}")
+    details = "\n".join(text for text in (row.population, row.arms) if text)
     axes.text(
         -0.02,
-        index,
-        row.arms,
+        index + 0.02,
+        details,
         transform=axes.get_yaxis_transform(),
         ha="right",
         va="top",

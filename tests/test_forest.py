@@ -19,8 +19,9 @@ NODES = [
         "nctId": "NCT03734029",
         "endpoint": "PFS",
         "analysis": "PRIMARY",
+        "population": "hormone receptor-positive cohort",
         "experimentalLabel": "Trastuzumab deruxtecan",
-        "controlLabel": "Physician's choice of chemotherapy",
+        "controlLabel": "Physician's choice of chemotherapy (capecitabine, eribulin, ...)",
         "hazardRatio": 0.5,
         "hazardRatioCiLower": 0.4,
         "hazardRatioCiUpper": 0.63,
@@ -109,6 +110,7 @@ def test_svg_has_one_row_per_outcome_on_a_log_scale() -> None:
     ]
     texts = _texts(root)
     assert "Trastuzumab deruxtecan vs Physician's choice of chemotherapy" in texts
+    assert "hormone receptor-positive cohort" in texts
     assert "0.50 (0.40\N{EN DASH}0.63)   <0.001" in texts
     assert any("log scale" in t for t in texts)
     # Tick labels of the log axis.
