@@ -21,13 +21,13 @@ from strawberry.types.unset import UNSET
 
 from api.errors import DATABASE_ERRORS, format_error
 from api.graphiql import graphiql_html
-from api.guards import RequestRefused, send_refusal
+from api.guards import OVERLOAD_RETRY_AFTER, RequestRefused, send_refusal
 from api.logs import request_id_var
 from config.settings import Settings
 from db.queries import QueryRunner
 from db.release import latest_release
 from schema.context import Context
-from schema.errors import RETRY_LATER_CODES
+from schema.errors import DATABASE_UNAVAILABLE, RETRY_LATER_CODES
 from schema.schema import TherapySchema
 
 RETRY_AFTER_SECONDS = "5"
@@ -147,7 +147,10 @@ class GraphQLView(GraphQL[Context, None]):
         codes = {(error.get("extensions") or {}).get("code") for error in errors}
         if codes & RETRY_LATER_CODES:
             response.status_code = 503
-            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+            # An outage takes seconds to end; a full pool frees a connection in moments.
+            response.headers["Retry-After"] = (
+                RETRY_AFTER_SECONDS if DATABASE_UNAVAILABLE in codes else OVERLOAD_RETRY_AFTER
+            )
             response.headers["Cache-Control"] = "no-store"
         elif any("data" not in a for a in answers):
             response.status_code = 400  # GraphQL over HTTP: a request error has no `data`

@@ -12,9 +12,9 @@ import pytest
 from graphql import GraphQLError
 
 from api.app import create_app
-from schema.errors import error_code
 from config.settings import Settings
 from db.queries import InvalidTextArgument, QueryRunner
+from schema.errors import error_code
 from tests.conftest import read_pool, serve
 
 

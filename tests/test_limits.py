@@ -142,7 +142,7 @@ async def test_list_and_text_arguments_are_bounded(client: httpx.AsyncClient) ->
 
 async def test_overlong_query_text_is_not_parsed(client: httpx.AsyncClient) -> None:
     query = "#" + "x" * 30_000 + "\n{ dataRelease { version } }"
-    response, seconds = await post(client, {"query": query})
+    response, _ = await post(client, {"query": query})
     assert code(response) == "QUERY_TOO_COMPLEX"
     assert "at most 20000 are allowed" in response.json()["errors"][0]["message"]
 
@@ -169,6 +169,6 @@ async def test_schema_cache_stays_within_its_bounds() -> None:
     for i in range(200):
         await schema.execute(f"{{ __typename }} # {i} " + "y" * 5000)
     (factory,) = [e for e in schema.extensions if callable(e)][:1]
-    state = factory().state  # type: ignore[operator]
+    state = factory().state  # type: ignore[attr-defined]
     assert len(state.cache) <= 50
     assert state.cache.bytes <= 2_000_000

@@ -69,6 +69,22 @@ async def own_server() -> AsyncIterator[Server]:
             await asyncio.to_thread(server.close)
 
 
+def assert_exports_unavailable(*responses: httpx.Response) -> None:
+    for response in responses:
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"]
+        assert response.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+
+
+def assert_one_line_per_change(records: list[logging.LogRecord]) -> None:
+    """One line when the database goes away and one when it is back, not a traceback per request."""
+    health = [r.getMessage() for r in records if r.name == "db.health"]
+    assert len([m for m in health if m.startswith("database unavailable")]) == 1, health
+    assert len([m for m in health if m.startswith("database available again")]) == 1, health
+    tracebacks = [r for r in records if r.exc_info and r.name != "db.health"]
+    assert not tracebacks, [f"{r.name}: {r.getMessage()}" for r in tracebacks[:3]]
+
+
 async def test_outage_answers_503_and_recovers_under_load(
     own_server: Server, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -99,8 +115,7 @@ async def test_outage_answers_503_and_recovers_under_load(
         await asyncio.to_thread(own_server.stop)
         down = await http.post("/graphql", json=QUERY)
         ready = await http.get("/readyz")
-        export = await http.get("/export")
-        export_file = await http.get("/export/trials.json")
+        exports = [await http.get(path) for path in ("/export", "/export/trials.json")]
         await asyncio.sleep(1.0)
         restarted_at = time.perf_counter()
         await asyncio.to_thread(own_server.start)
@@ -123,16 +138,8 @@ async def test_outage_answers_503_and_recovers_under_load(
     assert down.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
     assert "Traceback" not in down.text
     assert ready.status_code == 503
-    for response in (export, export_file):
-        assert response.status_code == 503, response.text
-        assert response.headers["retry-after"]
-        assert response.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
-    # One line when the database goes away and one when it is back, not a traceback per request.
-    health = [r.getMessage() for r in caplog.records if r.name == "db.health"]
-    assert len([m for m in health if m.startswith("database unavailable")]) == 1, health
-    assert len([m for m in health if m.startswith("database available again")]) == 1, health
-    tracebacks = [r for r in caplog.records if r.exc_info and r.name != "db.health"]
-    assert not tracebacks, [f"{r.name}: {r.getMessage()}" for r in tracebacks[:3]]
+    assert_exports_unavailable(*exports)
+    assert_one_line_per_change(caplog.records)
     assert recovered_after is not None, "the service did not recover within 20 s"
     assert set(statuses) <= {200, 503}, statuses
     assert retry_after <= {"5"}

@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 import sys
+from typing import Any
 
 import asyncpg
 import pytest
@@ -25,6 +26,13 @@ WRITES = (
 )
 
 
+async def write_in_a_read_write_transaction(connection: Any, statement: str) -> None:
+    async with connection.transaction():
+        await connection.execute("SET TRANSACTION READ WRITE")
+        assert await connection.fetchval("SHOW transaction_read_only") == "off"
+        await connection.execute(statement)
+
+
 async def test_the_api_pool_cannot_write_even_in_a_read_write_transaction(
     seeded_url: str, settings: Settings
 ) -> None:
@@ -36,10 +44,7 @@ async def test_the_api_pool_cannot_write_even_in_a_read_write_transaction(
             assert not await connection.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             for statement in WRITES:
                 with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                    async with connection.transaction():
-                        await connection.execute("SET TRANSACTION READ WRITE")
-                        assert await connection.fetchval("SHOW transaction_read_only") == "off"
-                        await connection.execute(statement)
+                    await write_in_a_read_write_transaction(connection, statement)
             assert await connection.fetchval("SELECT count(*) FROM trials") > 0
 
 
@@ -69,7 +74,8 @@ async def test_reader_password(seeded_url: str) -> None:
             pytest.skip("the test server's owner cannot read password hashes")
         await set_reader_password(owner, "it's a secret")
         stored = await owner.fetchval("SELECT rolpassword FROM pg_authid WHERE rolname = $1", READER_ROLE)
-        assert stored and stored.startswith(("SCRAM-SHA-256$", "md5"))
+        assert stored
+        assert stored.startswith(("SCRAM-SHA-256$", "md5"))
     finally:
         await owner.execute(f"ALTER ROLE {READER_ROLE} PASSWORD NULL")
         await owner.close()
