@@ -84,7 +84,7 @@ class Settings:
     max_variables_bytes: int = 64 * 1024
     header_timeout_s: float = 5.0
     body_timeout_s: float = 10.0
-    max_in_flight: int = 64
+    max_in_flight: int = 32
     pool_max_waiting: int = 32
     pool_acquire_timeout_s: float = 1.0
     rate_limit: str = "1200/minute"
@@ -153,7 +153,7 @@ class Settings:
             max_variables_bytes=int(env.get("MAX_VARIABLES_BYTES", str(64 * 1024))),
             header_timeout_s=float(env.get("HEADER_TIMEOUT_S", "5")),
             body_timeout_s=float(env.get("BODY_TIMEOUT_S", "10")),
-            max_in_flight=int(env.get("MAX_IN_FLIGHT", "64")),
+            max_in_flight=int(env.get("MAX_IN_FLIGHT", "32")),
             pool_max_waiting=int(env.get("DB_POOL_MAX_WAITING", "32")),
             pool_acquire_timeout_s=float(env.get("DB_POOL_ACQUIRE_TIMEOUT_MS", "1000")) / 1000,
             rate_limit=env.get("RATE_LIMIT", "1200/minute").strip(),
