@@ -648,6 +648,7 @@ approvals = Table(
     ),
     Column("approval_type", Text, info={"seed": "type", "vocabulary": APPROVAL_TYPE}),
     Column("line", Text, info={"seed": "line"}),
+    Column("no_pivotal_trial_reason", Text, info={"seed": "no_pivotal_trial_reason"}),
     Column("summary", Text, info={"seed": "summary"}),
     Column("notes", Text, info={"seed": "notes"}),
     info={"seed": "approval"},

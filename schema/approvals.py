@@ -41,6 +41,10 @@ class Approval(Node):
         "approval_type", description="Regulatory pathway; null when not sourced."
     )
     line: str | None = column(description="Line of therapy or prior treatment the label requires.")
+    no_pivotal_trial_reason: str | None = column(
+        description="Why the approval links no pivotal trial (e.g. a biosimilar approved on comparative data);"
+        " null when it links one or the reason is not yet curated."
+    )
     summary: str | None = column(description="Summary of the approved indication text.")
     notes: str | None = column(description="Curation notes, e.g. how the date was established.")
 

@@ -232,6 +232,7 @@ APPROVAL = {
     "type": F("enum", choices=APPROVAL_TYPE.values),
     "line": F("text"),
     "pivotal_trials": F("ref_list", ref="trial"),
+    "no_pivotal_trial_reason": F("text"),
     "biomarkers": F("ref_list", ref="biomarker"),
     "companion_diagnostics": F("ref_list", ref="companion_diagnostic"),
     "summary": F("text"),

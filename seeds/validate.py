@@ -640,6 +640,8 @@ def _check_approval(refs: _References, entry: Entry) -> None:
     refs.check(entry, "agent", "agent", data["agent"])
     refs.check(entry, "indication", "indication", data["indication"])
     refs.check_optional(entry, data, "", "pivotal_trials", "trial")
+    if data.get("pivotal_trials") and "no_pivotal_trial_reason" in data:
+        refs.problem(entry, "no_pivotal_trial_reason", "give it only when no pivotal trial is linked")
     refs.check_optional(entry, data, "", "biomarkers", "biomarker")
     refs.check_optional(entry, data, "", "companion_diagnostics", "companion_diagnostic")
 
