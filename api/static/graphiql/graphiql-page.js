@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   var examples = JSON.parse(document.getElementById("graphiql-examples").textContent);
-  var parameters = new URLSearchParams(window.location.search);
+  // A shared link carries its operation in the fragment (`/graphql#query=...&variables=...`):
+  // `?query=` would be run by the server as a GET request.
+  var parameters = new URLSearchParams(window.location.hash.slice(1));
   var fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
   var explorer = GraphiQLPluginExplorer.explorerPlugin({
     getDefaultScalarArgValue: GraphiQLEnumLists.defaultValue,
