@@ -22,6 +22,7 @@ import asyncpg
 from sqlalchemy import Column, Numeric, Table
 
 from db import tables
+from db import vocabularies as v
 from db.release import latest_release
 from db.store import Database, read_rows
 from db.vocabularies import SOURCE_KIND_TIER
@@ -395,6 +396,51 @@ def _csv_tables(kinds: dict[str, list[Record]]) -> dict[str, list[Record]]:
     }
 
 
+# The CSV files state enum values as the API names them (`PHASE_3`, not the stored `3`), so a
+# CSV cell matches GraphQL; the JSON files keep the seed files' own values.
+CSV_VOCABULARIES: dict[str, dict[str, v.Vocabulary]] = {
+    "agents": {"modality": v.MODALITY, "development_status": v.DEVELOPMENT_STATUS},
+    "trials": {
+        "phase": v.PHASE,
+        "status": v.TRIAL_STATUS,
+        "blinding": v.BLINDING,
+        "setting": v.TRIAL_SETTING,
+    },
+    "outcome_results": {
+        "analysis": v.ANALYSIS,
+        "assessment": v.ASSESSMENT,
+        "population_kind": v.POPULATION_KIND,
+        "unit": v.TIME_UNIT,
+    },
+    "approvals": {"regulator": v.REGULATOR, "type": v.APPROVAL_TYPE},
+    "indications": {
+        "setting": v.INDICATION_SETTING,
+        "biomarker_kind": v.BIOMARKER_KIND,
+        "biomarker_status": v.BIOMARKER_STATUS,
+    },
+    "resistance_effects": {
+        "category": v.RESISTANCE_CATEGORY,
+        "direction": v.EFFECT_DIRECTION,
+        "evidence": v.EVIDENCE_LEVEL,
+    },
+    "safety_warnings": {"regulator": v.REGULATOR, "kind": v.SAFETY_WARNING_KIND, "event": v.SAFETY_EVENT},
+    "sources": {"kind": v.SOURCE_KIND, "tier": v.SOURCE_TIER, "regulator": v.REGULATOR},
+}
+
+
+def _enum_names(csv_tables: dict[str, list[Record]]) -> dict[str, list[Record]]:
+    """Each enum column's stored values replaced by the API's names (CSV_VOCABULARIES)."""
+    for table, columns in CSV_VOCABULARIES.items():
+        names = {
+            column: {t.value: t.name for t in vocabulary.terms} for column, vocabulary in columns.items()
+        }
+        for row in csv_tables.get(table, []):
+            for column, name_of in names.items():
+                if row.get(column) in name_of:
+                    row[column] = name_of[row[column]]
+    return csv_tables
+
+
 async def build_export(db: Database) -> Export:
     release = await latest_release(db)
     if release is None:
@@ -414,5 +460,5 @@ async def build_export(db: Database) -> Export:
         loaded_at=release.loaded_at.isoformat(),
         seed_checksum=release.checksum,
         kinds=kinds,
-        tables=_csv_tables(kinds),
+        tables=_enum_names(_csv_tables(kinds)),
     )
