@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import httpx
 
@@ -13,7 +14,7 @@ from api.forest import Forest, render
 
 SVG = "{http://www.w3.org/2000/svg}"
 
-NODES = [
+NODES: list[dict[str, Any]] = [
     {
         "acronym": "DESTINY-Breast04",
         "nctId": "NCT03734029",
@@ -99,7 +100,7 @@ def test_rows_from_efficacy_nodes() -> None:
 def test_svg_has_one_row_per_outcome_on_a_log_scale() -> None:
     forest = Forest.from_nodes(NODES)
     root = _svg(forest)
-    groups = {g.get("id"): g for g in root.iter(f"{SVG}g") if g.get("id")}
+    groups = {g.get("id") or "": g for g in root.iter(f"{SVG}g") if g.get("id")}
     assert sorted(k for k in groups if k.startswith("row-")) == ["row-0", "row-1", "row-2"]
     assert sorted(k for k in groups if k.startswith("ci-")) == ["ci-0", "ci-1"]  # row 2 has no CI
     labels = [" ".join(_texts(groups[f"label-{n}"])) for n in range(3)]
@@ -124,7 +125,7 @@ def test_svg_has_one_row_per_outcome_on_a_log_scale() -> None:
 def test_row_markers_are_placed_by_value_on_a_log_scale() -> None:
     forest = Forest.from_nodes(NODES)
     root = _svg(forest)
-    groups = {g.get("id"): g for g in root.iter(f"{SVG}g") if g.get("id")}
+    groups = {g.get("id") or "": g for g in root.iter(f"{SVG}g") if g.get("id")}
 
     def marker_x(n: int) -> float:
         use = next(groups[f"row-{n}"].iter(f"{SVG}use"))
