@@ -150,6 +150,8 @@ class PersistedQueries:
 
     async def resolve_post(self, receive: Receive) -> bytes:
         body = await self.reader.read_body(receive)
+        if self.mode == "apq" and b"persistedQuery" not in body:
+            return body  # the common case: nothing to resolve, no second parse
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
