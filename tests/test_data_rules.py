@@ -324,7 +324,6 @@ KNOWN_APPROVALS_WITHOUT_REGULATOR_DOCUMENT: frozenset[str] = frozenset(
         "fda-kadcyla-2019-05-03",
         "fda-kymriah-2022-05-27",
         "fda-tecartus-2021-10-01",
-        "fda-yescarta-2017-10-18",
         "nmpa-aidixi-2021-06-gastric",
         "nmpa-aidixi-2025-05-breast-liver-metastasis",
         "nmpa-carteyva-2021-09-lbcl",
@@ -336,14 +335,7 @@ KNOWN_APPROVALS_WITHOUT_REGULATOR_DOCUMENT: frozenset[str] = frozenset(
 )
 
 # Approvals linking no pivotal trial and giving no `no_pivotal_trial_reason`. (24 at the start; curators shrink this list.)
-KNOWN_APPROVALS_WITHOUT_PIVOTAL_TRIAL_OR_REASON: frozenset[str] = frozenset(
-    {
-        "ema-herzuma-2018-02-07",
-        "nmpa-aidixi-2021-06-gastric",
-        "nmpa-pyrotinib-2018-08-conditional",
-        "nmpa-pyrotinib-2020-07-full",
-    }
-)
+KNOWN_APPROVALS_WITHOUT_PIVOTAL_TRIAL_OR_REASON: frozenset[str] = frozenset({})
 
 # Approvals without `type`. (26 at the start; curators shrink this list.)
 KNOWN_APPROVALS_WITHOUT_TYPE: frozenset[str] = frozenset(
@@ -414,7 +406,6 @@ KNOWN_FACTS_CITING_ONLY_UNVETTED_SOURCES: frozenset[str] = frozenset(
         "approval:fda-hernexeos-2026-02-26",
         "approval:fda-kadcyla-2019-05-03",
         "approval:fda-kymriah-2022-05-27",
-        "approval:fda-yescarta-2017-10-18",
         "approval:nmpa-aidixi-2021-06-gastric",
         "approval:nmpa-aidixi-2025-05-breast-liver-metastasis",
         "approval:nmpa-pyrotinib-2020-07-full",
