@@ -24,11 +24,12 @@ from api.graphql_view import RETRY_AFTER_SECONDS, GraphQLView
 from api.guards import GraphQLRequestGuard, LoadShedder, RateLimit
 from api.logs import RequestIdMiddleware
 from api.persisted import PersistedQueries
+from api.reads import OneDatabasePerRequest
 from api.tabular import CsvAnswers, Downloads
 from config.settings import PROJECT_ROOT, Settings
 from db.migrate import head_revision
-from db.pool import create_read_pool
 from db.release import latest_release
+from db.replicas import ReadPools
 from schema.schema import TherapySchema, build_schema
 from seeds.export import build_export
 
@@ -70,8 +71,12 @@ def read_pool_lifespan(settings: Settings, database_url: str) -> Lifespan:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.pool = await create_read_pool(
+        # The primary's reader login, and the standbys reads go to first (db.replicas).
+        app.state.pool = await ReadPools.open(
             database_url,
+            settings.read_database_urls,
+            max_lag_s=settings.read_max_lag_s,
+            check_interval_s=settings.read_check_interval_s,
             min_size=settings.pool_min_size,
             max_size=settings.pool_max_size,
             statement_timeout_ms=settings.statement_timeout_ms,
@@ -91,6 +96,8 @@ def middleware(settings: Settings) -> list[Middleware]:
         Middleware(RequestIdMiddleware),
         # br, gzip or zstd for answers over COMPRESS_MIN_BYTES, as the client accepts (Vary: Accept-Encoding).
         Middleware(CompressMiddleware, minimum_size=settings.compress_min_bytes),
+        # Each request reads from one database: a standby, or the primary when none serves.
+        Middleware(OneDatabasePerRequest),
     ]
     if settings.cors_origins:
         stack.append(cors(settings.cors_origins))
@@ -154,6 +161,8 @@ class Readiness:
         except DATABASE_ERRORS as exc:
             checks.setdefault("database", False)
             checks["error"] = type(exc).__name__
+        if isinstance(pool, ReadPools):  # each database: state, lag, release (db.replicas)
+            checks["databases"] = pool.report()
         return checks
 
     async def endpoint(self, request: Request) -> Response:

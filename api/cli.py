@@ -15,6 +15,7 @@ import uvicorn
 from api.app import create_app
 from api.logs import configure_logging
 from api.server import bind_socket, server_config
+from api.workers import PoolsDoNotFit, serve_workers, size_pools
 from config.settings import PROJECT_ROOT, Settings
 from db import migrate
 from db.embedded import start_embedded
@@ -97,7 +98,12 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    settings = replace(
+        settings,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+    )
     url = resolve_database_url(settings)
     _migrate(url)
     try:
@@ -108,10 +114,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     api_url = api_database_url(settings, url)
     asyncio.run(check_database(api_url))
     try:
+        settings, sizing = size_pools(settings, api_url)  # every worker's pools fit each server
+    except PoolsDoNotFit as exc:
+        print(f"the connection pools do not fit: {exc}", file=sys.stderr)
+        return 1
+    try:
         sock = bind_socket(settings.host, settings.port)
     except OSError as exc:
         print(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    if settings.workers > 1:
+        where = f"http://{settings.host}:{settings.port}/graphql"
+        print(f"serving GraphQL on {where} with {sizing.describe()}", flush=True)
+        return serve_workers(settings, api_url, sock)
     app = create_app(settings, api_url)
     print(f"serving GraphQL on http://{settings.host}:{settings.port}/graphql", flush=True)
     server = uvicorn.Server(server_config(app, settings, loop="uvloop"))
@@ -166,6 +181,13 @@ def cmd_data_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m api",
@@ -177,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, seed if needed, then serve HTTP")
     serve.add_argument("--host", help="interface to bind (default HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        help="worker processes sharing the port (default WORKERS or 1); the pools are sized to fit",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from api.logs import request_id_var
 from config.settings import Settings
 from db.queries import QueryRunner
 from db.release import latest_release
+from db.replicas import ReadPools, current_route
 from schema.context import Context
 from schema.errors import DATABASE_UNAVAILABLE, RETRY_LATER_CODES
 from schema.schema import TherapySchema
@@ -34,7 +34,6 @@ RETRY_AFTER_SECONDS = "5"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 FAST_PATH_ENTRIES = 1024
 GET_CACHE_CONTROL = "public, max-age=60"
-RELEASE_CHECK_SECONDS = 2.0
 EXAMPLES = (Path(__file__).parent / "graphiql_examples.graphql").read_text()
 
 
@@ -48,7 +47,8 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
         self.engine = schema.engine
         self.settings = settings
-        self._release: tuple[float, str] = (0.0, "")
+        # Shared caches (a proxy, a CDN) keep a GET answer SHARED_MAX_AGE seconds, then revalidate it.
+        self.get_cache_control = f"{GET_CACHE_CONTROL}, s-maxage={settings.shared_max_age_s}"
         self._ide_html = graphiql_html(EXAMPLES)  # local assets only (api.graphiql)
 
     @property
@@ -67,17 +67,28 @@ class GraphQLView(GraphQL[Context, None]):
             refusal = RequestRefused(exc.status_code, "BAD_REQUEST", exc.reason)
             await send_refusal(scope, send, refusal)
             return
+        if (route := current_route()) is not None and route.answered:
+            response.headers["X-Database"] = route.answered[-1].name  # which database answered
         await response(scope, receive, send)
 
     async def release_checksum(self, request: Request) -> str:
-        """The loaded release's checksum, re-read at most every RELEASE_CHECK_SECONDS."""
-        checked_at, checksum = self._release
-        now = time.monotonic()
-        if now - checked_at > RELEASE_CHECK_SECONDS:
-            pool = request.app.state.pool
-            checksum = release.checksum if (release := await latest_release(pool)) else ""
-            self._release = (now, checksum)
-        return checksum
+        """The release of the database this request reads from (db.replicas): as last checked,
+        or read now when the client revalidates an answer it holds."""
+        pool = request.app.state.pool
+        if isinstance(pool, ReadPools):
+            return await pool.release_checksum(fresh="if-none-match" in request.headers)
+        return release.checksum if (release := await latest_release(pool)) else ""
+
+    async def still_served(self, request: Request, checksum: str) -> bool:
+        """Whether the databases that answered serve release `checksum` still: read after the
+        answer, that proves the answer is of that release (db.replicas)."""
+        pool = request.app.state.pool
+        if not isinstance(pool, ReadPools):
+            return True
+        try:
+            return await pool.same_release(checksum)
+        except DATABASE_ERRORS:
+            return False
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(db=QueryRunner(request.app.state.pool))
@@ -219,7 +230,7 @@ class GraphQLView(GraphQL[Context, None]):
                 etag = f'"{digest.hexdigest()[:32]}"'
                 if _etag_matches(request.headers.get("if-none-match", ""), etag):
                     return Response(
-                        status_code=304, headers={"ETag": etag, "Cache-Control": GET_CACHE_CONTROL}
+                        status_code=304, headers={"ETag": etag, "Cache-Control": self.get_cache_control}
                     )
         response = await super().run(
             request,
@@ -229,8 +240,11 @@ class GraphQLView(GraphQL[Context, None]):
         if response.status_code == 503:
             pass  # headers set with the status (create_response)
         elif etag is not None and response.status_code == 200:
-            response.headers["ETag"] = etag
-            response.headers["Cache-Control"] = GET_CACHE_CONTROL
+            if await self.still_served(request, checksum):
+                response.headers["ETag"] = etag
+                response.headers["Cache-Control"] = self.get_cache_control
+            else:  # the release changed while answering: no validator to keep this answer by
+                response.headers["Cache-Control"] = "no-store"
         elif isinstance(request, Request) and request.method == "POST":
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,14 @@ def _list(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def _urls(value: str | None) -> tuple[str, ...]:
+    """READ_DATABASE_URLS: URLs separated by spaces or commas (a comma inside a multi-host URL,
+    postgresql://a,b/db, stays part of it)."""
+    if not value:
+        return ()
+    return tuple(url for url in re.split(r"\s+|,(?=\s*postgres(?:ql)?://)", value.strip()) if url)
 
 
 def _origins(value: str | None) -> tuple[str, ...]:
@@ -100,6 +109,14 @@ class Settings:
     persisted_query_entries: int = 2000
     persisted_query_bytes: int = 16 * 1024 * 1024
     trusted_documents: Path | None = None
+    # Scaling out (api.workers, db.replicas): worker processes, streaming-replication standbys
+    # to read from (the primary, DATABASE_URL, is the fallback), and shared HTTP caches.
+    workers: int = 1
+    read_database_urls: tuple[str, ...] = ()
+    read_check_interval_s: float = 0.5  # how often each database's state and lag are checked
+    read_max_lag_s: float = 30.0  # a standby further behind is not read from
+    reserved_connections: int = 5  # left free on each server when sizing the worker pools
+    shared_max_age_s: int = 1  # s-maxage of GET answers: how long a shared cache may reuse one
 
     @property
     def limits(self) -> Limits:
@@ -165,4 +182,10 @@ class Settings:
             persisted_query_entries=int(env.get("PERSISTED_QUERY_ENTRIES", "2000")),
             persisted_query_bytes=int(env.get("PERSISTED_QUERY_BYTES", str(16 * 1024 * 1024))),
             trusted_documents=Path(env["TRUSTED_DOCUMENTS"]) if env.get("TRUSTED_DOCUMENTS") else None,
+            workers=int(env.get("WORKERS", "1")),
+            read_database_urls=_urls(env.get("READ_DATABASE_URLS")),
+            read_check_interval_s=float(env.get("READ_CHECK_INTERVAL_MS", "500")) / 1000,
+            read_max_lag_s=float(env.get("READ_MAX_LAG_S", "30")),
+            reserved_connections=int(env.get("DB_RESERVED_CONNECTIONS", "5")),
+            shared_max_age_s=int(env.get("SHARED_MAX_AGE", "1")),
         )
