@@ -483,6 +483,9 @@ ENDPOINT_CODE = Vocabulary(
         Term("DOR", "Duration of response."),
         Term("CRS_G3", "Cytokine release syndrome, grade 3 or higher."),
         Term("NEUROTOX_G3", "Neurological toxicity, grade 3 or higher."),
+        Term("CR_CRI", "Complete remission with or without count recovery (CR or CRi)."),
+        Term("AE_G3", "Adverse events of any cause, grade 3 or higher."),
+        Term("TRAE_G3", "Treatment-related adverse events, grade 3 or higher."),
     ),
 )
 
