@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -18,11 +18,14 @@ from starlette.staticfiles import StaticFiles
 from starlette_compress import CompressMiddleware, add_compress_type
 
 from api.errors import DATABASE_ERRORS
+from api.exports import ExportEndpoints
 from api.forest import ForestPlots
 from api.graphiql import ASSETS, ASSETS_PATH
-from api.graphql_view import RETRY_AFTER_SECONDS, GraphQLView
+from api.graphql_view import GraphQLView
 from api.guards import GraphQLRequestGuard, LoadShedder, RateLimit
-from api.logs import RequestIdMiddleware
+from api.logs import Observer, RequestIdMiddleware
+from api.mcp_server import MountedMCP, build_mcp_server
+from api.metrics import Metrics
 from api.persisted import PersistedQueries
 from api.reads import OneDatabasePerRequest
 from api.tabular import CsvAnswers, Downloads
@@ -31,7 +34,6 @@ from db.migrate import head_revision
 from db.release import latest_release
 from db.replicas import ReadPools
 from schema.schema import TherapySchema, build_schema
-from seeds.export import build_export
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ for _media_type in ("application/graphql-response+json", "text/csv"):
     add_compress_type(_media_type)
 
 Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+Running = Callable[[], contextlib.AbstractAsyncContextManager[None]]
 
 
 def create_app(settings: Settings, database_url: str, schema: TherapySchema | None = None) -> Starlette:
@@ -55,19 +58,36 @@ def create_app(settings: Settings, database_url: str, schema: TherapySchema | No
         Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
         Route("/export", exports.index),
         Route("/export/{name}", exports.file),
+        Route("/export/{version}/", exports.kept_index),
+        Route("/export/{version}/{name}", exports.kept_file),
         Route("/csv/{field}", Downloads(schema).csv),
         Route("/plots/efficacy.{format}", ForestPlots(schema).endpoint),
         Mount(ASSETS_PATH, StaticFiles(directory=ASSETS)),
     ]
     if EXAMPLES_DIR.is_dir():  # a source checkout: the frontend example (examples/)
         routes.append(Mount("/examples", StaticFiles(directory=EXAMPLES_DIR, html=True)))
-    return Starlette(
-        routes=routes, middleware=middleware(settings), lifespan=read_pool_lifespan(settings, database_url)
+    metrics = Metrics(settings, schema) if settings.metrics else None
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint))
+    running: list[Running] = []
+    if settings.mcp:
+        tool_calls = metrics.tool_call if metrics is not None else None
+        mcp = MountedMCP(build_mcp_server(schema, settings, lambda: app.state.pool, tool_calls), settings)
+        routes.append(Route("/mcp", mcp))
+        running.append(mcp.running)
+    observers = [metrics.observe] if metrics is not None else []
+    app = Starlette(
+        routes=routes,
+        middleware=middleware(settings, observers),
+        lifespan=read_pool_lifespan(settings, database_url, running),
     )
+    app.state.metrics = metrics
+    return app
 
 
-def read_pool_lifespan(settings: Settings, database_url: str) -> Lifespan:
-    """Opens the read-only pool at startup (kept in app.state.pool) and closes it at shutdown."""
+def read_pool_lifespan(settings: Settings, database_url: str, running: Sequence[Running] = ()) -> Lifespan:
+    """Opens the read-only pool at startup (kept in app.state.pool) and closes it at shutdown;
+    runs what else must run while the app serves (the MCP session manager) inside it."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -84,16 +104,20 @@ def read_pool_lifespan(settings: Settings, database_url: str) -> Lifespan:
             acquire_timeout=settings.pool_acquire_timeout_s,
         )
         try:
-            yield
+            async with contextlib.AsyncExitStack() as stack:
+                for run in running:
+                    await stack.enter_async_context(run())
+                yield
         finally:
             await app.state.pool.close()
 
     return lifespan
 
 
-def middleware(settings: Settings) -> list[Middleware]:
+def middleware(settings: Settings, observers: Sequence[Observer] = ()) -> list[Middleware]:
     stack = [
-        Middleware(RequestIdMiddleware),
+        # Request id, Server-Timing, the request's log line and its metrics (api.logs, api.metrics).
+        Middleware(RequestIdMiddleware, observers=observers),
         # br, gzip or zstd for answers over COMPRESS_MIN_BYTES, as the client accepts (Vary: Accept-Encoding).
         Middleware(CompressMiddleware, minimum_size=settings.compress_min_bytes),
         # Each request reads from one database: a standby, or the primary when none serves.
@@ -171,57 +195,3 @@ class Readiness:
         status = 200 if ready else 503
         headers = {} if ready else {"Retry-After": "5"}
         return JSONResponse({"ready": ready, "checks": checks}, status_code=status, headers=headers)
-
-
-class ExportEndpoints:
-    """The bulk export of the loaded release as JSON and CSV files, built once per release."""
-
-    def __init__(self) -> None:
-        # One entry: the files of the release currently loaded, keyed by its checksum.
-        self._cache: dict[str, dict[str, bytes]] = {}
-
-    async def files(self, request: Request) -> dict[str, bytes]:
-        pool: asyncpg.Pool = request.app.state.pool
-        checksum = release.checksum if (release := await latest_release(pool)) else ""
-        if checksum not in self._cache:
-            self._cache.clear()
-            self._cache[checksum] = (await build_export(pool)).files()
-        return self._cache[checksum]
-
-    async def available_files(self, request: Request) -> dict[str, bytes] | Response:
-        """The files, or 503 + Retry-After while the database is unavailable."""
-        try:
-            return await self.files(request)
-        except DATABASE_ERRORS:
-            body = {
-                "errors": [
-                    {
-                        "message": "The database is unavailable; retry shortly.",
-                        "extensions": {"code": "DATABASE_UNAVAILABLE"},
-                    }
-                ]
-            }
-            headers = {"Retry-After": RETRY_AFTER_SECONDS, "Cache-Control": "no-store"}
-            return JSONResponse(body, status_code=503, headers=headers)
-
-    async def index(self, request: Request) -> Response:
-        files = await self.available_files(request)
-        if isinstance(files, Response):
-            return files
-        return Response(files["release.json"], media_type="application/json")
-
-    async def file(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        files = await self.available_files(request)
-        if isinstance(files, Response):
-            return files
-        if name not in files:
-            return JSONResponse(
-                {"error": f"no export file {name!r}", "files": sorted(files)}, status_code=404
-            )
-        media_type = "application/json" if name.endswith(".json") else "text/csv; charset=utf-8"
-        return Response(
-            files[name],
-            media_type=media_type,
-            headers={"content-disposition": f'attachment; filename="{name}"'},
-        )

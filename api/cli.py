@@ -1,11 +1,15 @@
-"""Command line: serve, migrate, seed, export, data-report, export-schema."""
+"""Command line: serve, mcp, migrate, seed, export, releases, rollback, data-report, export-schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime as dt
 import logging
+import os
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,16 +18,19 @@ import uvicorn
 
 from api.app import create_app
 from api.logs import configure_logging
+from api.mcp_server import serve_stdio
 from api.server import bind_socket, server_config
 from api.workers import PoolsDoNotFit, serve_workers, size_pools
 from config.settings import PROJECT_ROOT, Settings
 from db import migrate
 from db.embedded import start_embedded
 from db.quality import data_report, format_report
+from db.release import EXPORT, DataRelease, all_releases, latest_release, release_by_version, release_files_of
 from db.roles import DatabaseUnreachable, check_database, reader_url, set_reader_password
 from schema.schema import schema as graphql_schema
 from seeds.export import build_export
 from seeds.loader import seed
+from seeds.rollback import RollbackRefused, rollback
 from seeds.validate import SeedError, load_dataset
 
 logger = logging.getLogger("api.cli")
@@ -69,6 +76,8 @@ async def _seed(url: str, seeds_dir: Path, force: bool) -> int:
     state = "loaded" if result.loaded else "already loaded"
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
     print(f"data release {result.version} {state} ({result.checksum[:12]}): {counts}")
+    if result.note:
+        print(f"note: {result.note}")
     return 0
 
 
@@ -141,23 +150,112 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _export(url: str) -> dict[str, bytes]:
+async def _export(url: str, version: str | None) -> dict[str, bytes]:
+    """The kept export of release `version` (default: the served one), as /export serves it."""
     connection = await asyncpg.connect(url)
     try:
-        export = await build_export(connection)
+        release = await (
+            latest_release(connection) if version is None else release_by_version(connection, version)
+        )
+        files = await release_files_of(connection, release.id, EXPORT) if release is not None else {}
+        if not files and version is None:  # loaded before releases were kept: built from the tables
+            files = (await build_export(connection)).files()
     finally:
         await connection.close()
-    return export.files()
+    return files
 
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     url = resolve_database_url(settings)
     out = Path(args.out)
-    files = asyncio.run(_export(url))
+    files = asyncio.run(_export(url, args.release))
+    if not files:
+        print(f"no kept data release {args.release!r}; `python -m api releases` lists them", file=sys.stderr)
+        return 1
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out / name).write_bytes(data)
     print(f"wrote {len(files)} files to {out}: {', '.join(sorted(files))}")
+    return 0
+
+
+async def _releases(url: str) -> list[DataRelease]:
+    connection = await asyncpg.connect(url)
+    try:
+        return await all_releases(connection)
+    finally:
+        await connection.close()
+
+
+def cmd_releases(settings: Settings, args: argparse.Namespace) -> int:
+    releases = asyncio.run(_releases(resolve_database_url(settings)))
+    served = max(releases, key=lambda r: (r.served_at, r.id), default=None)
+    for release in releases:
+        mark = "*" if release is served else " "
+        loaded = release.loaded_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+        print(f"{mark} {release.version:<20} loaded {loaded} UTC  {release.checksum[:12]}")
+    print("(* = served)" if releases else "no data release is loaded")
+    return 0
+
+
+async def _rollback(url: str, version: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        result = await rollback(connection, version)
+    finally:
+        await connection.close()
+    print(f"data release {result.version} is served again ({result.checksum[:12]})")
+    return 0
+
+
+def cmd_rollback(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_rollback(resolve_database_url(settings), args.version))
+    except (RollbackRefused, SeedError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """While the database is prepared, everything written to stdout (by this process or a server
+    it starts) goes to stderr: over stdio, stdout carries only the MCP protocol."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+async def _serves_a_release(url: str) -> bool:
+    connection = await asyncpg.connect(url)
+    try:
+        return await latest_release(connection) is not None
+    except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
+        return False  # not migrated (far enough) yet
+    finally:
+        await connection.close()
+
+
+def cmd_mcp(settings: Settings, args: argparse.Namespace) -> int:
+    with _stdout_to_stderr():
+        url = resolve_database_url(settings)
+        # An assistant may start this often: the database is prepared only when it serves nothing yet.
+        if not asyncio.run(_serves_a_release(url)):
+            _migrate(url)
+            try:
+                asyncio.run(_seed(url, settings.seeds_dir, force=False))
+            except SeedError as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+        api_url = api_database_url(settings, url)
+        asyncio.run(check_database(api_url))
+    asyncio.run(serve_stdio(settings, api_url))
     return 0
 
 
@@ -223,7 +321,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     export_data = commands.add_parser("export", help="write the loaded release as JSON and CSV files")
     export_data.add_argument("--out", required=True, help="directory to write into (created if missing)")
+    export_data.add_argument("--release", help="a kept release's version (default: the served release)")
     export_data.set_defaults(handler=cmd_export)
+
+    mcp = commands.add_parser(
+        "mcp",
+        help="serve the MCP server over stdin/stdout, for AI assistants (an empty database is migrated and seeded)",
+    )
+    mcp.set_defaults(handler=cmd_mcp)
+
+    releases = commands.add_parser("releases", help="list the kept data releases, newest first")
+    releases.set_defaults(handler=cmd_releases)
+
+    roll_back = commands.add_parser(
+        "rollback", help="serve a kept data release again (its seed files are loaded in one transaction)"
+    )
+    roll_back.add_argument("version", help="the release's version (see `releases`)")
+    roll_back.set_defaults(handler=cmd_rollback)
 
     report = commands.add_parser(
         "data-report", help="migrate and seed if needed, then print citation coverage and data-rule figures"
@@ -243,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     handler = args.handler
     try:
         code: int = handler(settings, args)

@@ -21,7 +21,7 @@ from strawberry.types.unset import UNSET
 from api.errors import DATABASE_ERRORS, format_error
 from api.graphiql import graphiql_html
 from api.guards import OVERLOAD_RETRY_AFTER, RequestRefused, send_refusal
-from api.logs import request_id_var
+from api.logs import current_request, request_id_var
 from config.settings import Settings
 from db.queries import QueryRunner
 from db.release import latest_release
@@ -112,6 +112,8 @@ class GraphQLView(GraphQL[Context, None]):
             ]
         if result.extensions:
             response["extensions"] = result.extensions
+        if (record := current_request.get()) is not None:
+            record.note_answer(response.get("errors") or [], result.extensions)
         if not result.errors and isinstance(request, Request):
             await self.remember_answer(request, response)
         return response
@@ -195,6 +197,8 @@ class GraphQLView(GraphQL[Context, None]):
         body = await self.engine.replay(*operation, QueryRunner(request.app.state.pool))
         if body is None:
             return None
+        if (record := current_request.get()) is not None:
+            record.note_replay(body)
         media_type = (
             GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else "application/json"
         )

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 MAX_JSON_DEPTH = 32
 OVERLOAD_RETRY_AFTER = "1"
-GUARDED_PATHS = ("/graphql", "/export", "/csv", "/plots")
+GUARDED_PATHS = ("/graphql", "/export", "/csv", "/plots", "/mcp")
 
 
 class RequestRefused(Exception):

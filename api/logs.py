@@ -1,16 +1,43 @@
-"""Request logging with a request id carried through a context variable."""
+"""Logging (plain text, or one JSON object per line with LOG_FORMAT=json) and the record of
+each request: its id, GraphQL operation, status, duration, cost and database statements.
+
+`RequestIdMiddleware` opens a `RequestRecord` per HTTP request (kept in `current_request`);
+the GraphQL view adds what only it knows (errors, cost), the statement runner counts
+statements (db.queries.statement_tally); at the end the record is logged as one line and
+handed to the observers (api.metrics).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
+import re
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
 
+import orjson
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from db.queries import StatementTally, statement_tally
+from schema.errors import RETRY_LATER_CODES
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 logger = logging.getLogger("api.access")
+
+LOG_FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+MAX_CAPTURED_BODY = 256 * 1024  # enough for any body the guard lets through (MAX_BODY_BYTES)
+GRAPHQL_PATH = "/graphql"
+UNREAD = "(unread)"  # the operation of a request refused before its body was read
+# The first named operation of a document (comments removed first).
+_COMMENT = re.compile(r"#[^\n\r]*")
+_OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 
 
 class RequestIdFilter(logging.Filter):
@@ -19,10 +46,30 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
+def json_formatter() -> logging.Formatter:
+    """One JSON object per line: time, level, logger, event, request id and any `extra` fields."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(
+                serializer=lambda value, **_: orjson.dumps(value, default=str).decode()
+            ),
+        ],
+    )
+
+
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Root logging to stderr: plain text lines (the default) or JSON lines (`json`)."""
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    handler.setFormatter(json_formatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -31,12 +78,130 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def operation_name(payload: Any) -> str | None:
+    """The operation a GraphQL request names (`operationName`, else the document's first named
+    operation); `batch` for a batch, None for an anonymous operation."""
+    if isinstance(payload, list):
+        return "batch"
+    if not isinstance(payload, dict):
+        return None
+    name = payload.get("operationName")
+    if isinstance(name, str) and name:
+        return name
+    query = payload.get("query")
+    if isinstance(query, str) and (found := _OPERATION.search(_COMMENT.sub("", query))):
+        return found.group(1)
+    return None
+
+
+@dataclass
+class RequestRecord:
+    """What is known about one HTTP request once it is answered."""
+
+    request_id: str
+    method: str
+    path: str
+    started: float = field(default_factory=time.perf_counter)
+    status: int = 500
+    duration_s: float = 0.0
+    operation: str | None = None  # as the client named it (api.metrics bounds it as a label)
+    cost: int | None = None
+    error_codes: tuple[str, ...] = ()
+    execution: str | None = None  # `replay` when the engine answered without GraphQL
+    tally: StatementTally = field(default_factory=StatementTally)
+    body: bytearray = field(default_factory=bytearray)  # a GraphQL POST body, as read
+
+    @property
+    def is_graphql(self) -> bool:
+        return self.path == GRAPHQL_PATH
+
+    def note_answer(self, errors: Sequence[Any], extensions: dict[str, Any] | None) -> None:
+        """From the GraphQL view: the answer's error codes and its cost."""
+        codes = [(error.get("extensions") or {}).get("code") for error in errors if isinstance(error, dict)]
+        self.error_codes = tuple(dict.fromkeys([*self.error_codes, *(str(code) for code in codes if code)]))
+        cost = (extensions or {}).get("cost")
+        if isinstance(cost, dict) and isinstance(cost.get("requested"), int):
+            self.cost = (self.cost or 0) + cost["requested"]
+
+    def note_replay(self, body: bytes) -> None:
+        """From the GraphQL view: answered by the engine's replay (ends with `,"extensions":{...}}`)."""
+        self.execution = "replay"
+        start = body.rfind(b',"extensions":')
+        if start >= 0:
+            with contextlib.suppress(orjson.JSONDecodeError):
+                self.note_answer((), orjson.loads(body[start + len(b',"extensions":') : -1]))
+
+    def outcome(self) -> str:
+        """ok, client_error, server_error, unavailable (503), rate_limited (429) or timeout (504)."""
+        by_status = {429: "rate_limited", 503: "unavailable", 504: "timeout"}
+        if self.status in by_status:
+            return by_status[self.status]
+        codes = set(self.error_codes)
+        if self.status >= 500 or "INTERNAL_SERVER_ERROR" in codes:
+            return "server_error"
+        if codes & RETRY_LATER_CODES:
+            return "unavailable"
+        return "client_error" if codes or self.status >= 400 else "ok"
+
+    def finish(self, query_string: bytes) -> None:
+        self.duration_s = time.perf_counter() - self.started
+        if not self.is_graphql:
+            return
+        if self.method == "GET":
+            params = parse_qs(query_string.decode("latin-1"))
+            payload = {key: values[0] for key, values in params.items() if key in ("query", "operationName")}
+            self.operation = operation_name(payload)
+        elif not self.body:
+            self.operation = UNREAD  # refused before the body was read (rate limit, load shedding)
+        else:
+            try:
+                self.operation = operation_name(orjson.loads(bytes(self.body)))
+            except orjson.JSONDecodeError:
+                self.operation = None
+
+    def fields(self) -> dict[str, Any]:
+        """The record as the JSON log line's fields."""
+        fields: dict[str, Any] = {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "duration_ms": round(self.duration_s * 1000, 2),
+        }
+        if self.is_graphql:
+            fields |= {
+                "operation": self.operation,
+                "outcome": self.outcome(),
+                "cost": self.cost,
+                "statements": self.tally.statements,
+                "pool_wait_ms": round(self.tally.pool_wait_s * 1000, 2),
+            }
+            if self.error_codes:
+                fields["error_codes"] = list(self.error_codes)
+            if self.execution:
+                fields["execution"] = self.execution
+        return fields
+
+    def message(self) -> str:
+        text = f"{self.method} {self.path} {self.status} {self.duration_s * 1000:.1f}ms"
+        if self.is_graphql:
+            text += f" {self.operation or '(anonymous)'} cost={self.cost} statements={self.tally.statements}"
+        return text
+
+
+current_request: contextvars.ContextVar[RequestRecord | None] = contextvars.ContextVar(
+    "current_request", default=None
+)
+Observer = Callable[[RequestRecord], None]
+
+
 class RequestIdMiddleware:
     """Give every request an id (or keep the caller's X-Request-ID), say in Server-Timing how
-    long the server took to answer, and log its outcome."""
+    long the server took to answer, and log its outcome (one line; JSON with LOG_FORMAT=json)
+    and hand it to the observers (the metrics)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, observers: Sequence[Observer] = ()) -> None:
         self.app = app
+        self.observers = tuple(observers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,17 +209,26 @@ class RequestIdMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        started = time.perf_counter()
-        status = 500
+        record = RequestRecord(request_id, scope["method"], scope["path"])
+        tokens = (
+            request_id_var.set(request_id),
+            current_request.set(record),
+            statement_tally.set(record.tally),
+        )
+
+        async def receive_and_keep() -> Message:
+            message = await receive()
+            body = message.get("body", b"")
+            if body and len(record.body) + len(body) <= MAX_CAPTURED_BODY:
+                record.body += body
+            return message
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
             if message["type"] == "http.response.start":
-                status = message["status"]
+                record.status = message["status"]
                 message.setdefault("headers", [])
                 # Server-Timing: time until the answer starts, as the server saw it.
-                duration = f"app;dur={(time.perf_counter() - started) * 1000:.1f}".encode()
+                duration = f"app;dur={(time.perf_counter() - record.started) * 1000:.1f}".encode()
                 message["headers"] = [
                     *message["headers"],
                     (b"x-request-id", request_id.encode()),
@@ -62,14 +236,14 @@ class RequestIdMiddleware:
                 ]
             await send(message)
 
+        keep_body = record.is_graphql and record.method == "POST"
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_and_keep if keep_body else receive, send_with_id)
         finally:
-            logger.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
-            request_id_var.reset(token)
+            record.finish(scope.get("query_string", b""))
+            logger.info(record.message(), extra=record.fields())
+            for observe in self.observers:
+                observe(record)
+            statement_tally.reset(tokens[2])
+            current_request.reset(tokens[1])
+            request_id_var.reset(tokens[0])

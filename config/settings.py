@@ -57,6 +57,14 @@ def _persisted_mode(value: str | None, manifest: str | None) -> str:
     return mode
 
 
+def _log_format(value: str | None) -> str:
+    """LOG_FORMAT: `text` (the default) or `json`."""
+    log_format = (value or "text").strip().lower()
+    if log_format not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT must be text or json; got {value!r}")
+    return log_format
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be configured with."""
@@ -117,6 +125,13 @@ class Settings:
     read_max_lag_s: float = 30.0  # a standby further behind is not read from
     reserved_connections: int = 5  # left free on each server when sizing the worker pools
     shared_max_age_s: int = 1  # s-maxage of GET answers: how long a shared cache may reuse one
+    # Observability (api.logs, api.metrics) and the MCP server (api.mcp_server).
+    log_format: str = "text"  # or "json": one JSON object per line
+    metrics: bool = True  # serve /metrics
+    metrics_operations: tuple[str, ...] = ()  # operation names always kept as metric labels
+    metrics_max_operations: int = 50  # other names: the first ones seen, then grouped as "other"
+    mcp: bool = True  # serve the MCP server at /mcp
+    public_url: str | None = None  # the service's address in links (default http://HOST:PORT)
 
     @property
     def limits(self) -> Limits:
@@ -188,4 +203,10 @@ class Settings:
             read_max_lag_s=float(env.get("READ_MAX_LAG_S", "30")),
             reserved_connections=int(env.get("DB_RESERVED_CONNECTIONS", "5")),
             shared_max_age_s=int(env.get("SHARED_MAX_AGE", "1")),
+            log_format=_log_format(env.get("LOG_FORMAT")),
+            metrics=_bool(env.get("METRICS"), True),
+            metrics_operations=_list(env.get("METRICS_OPERATIONS")),
+            metrics_max_operations=int(env.get("METRICS_MAX_OPERATIONS", "50")),
+            mcp=_bool(env.get("MCP"), True),
+            public_url=env.get("PUBLIC_URL") or None,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,19 @@ def text_problem(value: Any) -> str | None:
 
 
 @dataclass
+class StatementTally:
+    """What one request asked of the database: statements run and time spent waiting for a
+    connection (read by the request log and the metrics, api.logs)."""
+
+    statements: int = 0
+    pool_wait_s: float = 0.0
+
+
+# The tally of the request being served, set by the HTTP layer; None outside a request.
+statement_tally: ContextVar[StatementTally | None] = ContextVar("statement_tally", default=None)
+
+
+@dataclass
 class QueryRunner:
     """Runs read-only SQL on the pool for one request, counting statements."""
 
@@ -46,8 +61,13 @@ class QueryRunner:
                 raise InvalidTextArgument(problem)
         self.statements.append(sql)
         health = self.pool.health if isinstance(self.pool, ReadPool) else None
+        tally = statement_tally.get()
+        asked = time.perf_counter()
         try:
             async with self.pool.acquire() as connection:
+                if tally is not None:
+                    tally.statements += 1
+                    tally.pool_wait_s += time.perf_counter() - asked
                 rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
         except PoolBusy:
             raise

@@ -44,6 +44,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     PrimaryKeyConstraint,
@@ -852,6 +853,36 @@ data_releases = Table(
     Column("checksum", Text, nullable=False),
     Column("file_count", Integer, nullable=False),
     Column("counts", JSONB, nullable=False),
+    # Release history (migration 0011): when it last became the served release, and the
+    # release served when it was loaded (its changes are counted from that one).
+    Column("served_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("previous_id", Integer, ForeignKey("data_releases.id")),
+)
+
+# What each release held, kept for history, diffs and rollback (migration 0011).
+release_blobs = Table(
+    "release_blobs",
+    metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+)
+
+release_files = Table(
+    "release_files",
+    metadata,
+    Column("release_id", Integer, ForeignKey("data_releases.id"), primary_key=True),
+    Column("kind", Text, primary_key=True),  # `export` or `seed`
+    Column("name", Text, primary_key=True),
+    Column("sha256", Text, ForeignKey("release_blobs.sha256"), nullable=False),
+)
+
+release_entities = Table(
+    "release_entities",
+    metadata,
+    Column("release_id", Integer, ForeignKey("data_releases.id"), primary_key=True),
+    Column("kind", Text, primary_key=True),  # the export file (section): `trials`, `agents`, ...
+    Column("key", Text, primary_key=True),
+    Column("record", JSONB, nullable=False),
 )
 
 # -- views (info["view"]): read-only, computed by PostgreSQL ------------------------------

@@ -84,6 +84,7 @@ class Engine:
         self._answered: dict[PlanKey, bytes] = {}  # plan -> extensions JSON of a clean answer
         self._bytes = 0
         self.planned = 0  # how many times an operation was planned (not found in the cache)
+        self.reused = 0  # how many times a cached plan was used (prepared or replayed)
 
     @property
     def cached_bytes(self) -> int:
@@ -113,6 +114,7 @@ class Engine:
             return None
         found = self.cached(query, operation_name, variables)
         if found is not None:
+            self.reused += 1
             return found
         self.planned += 1
         prepared, structural = self._plan(document, operation, query, variables)
@@ -205,6 +207,7 @@ class Engine:
         prepared = self._plans.get(key) if key is not None else None
         if extensions is None or prepared is None or prepared.statement is None:
             return None
+        self.reused += 1
         text: str = await db.fetchval(prepared.statement.sql, *prepared.arguments(variables))
         return b'{"data":' + text.encode() + b',"extensions":' + extensions + b"}"
 

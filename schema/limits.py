@@ -367,6 +367,8 @@ class DocumentCache:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[str, CachedDocument] = OrderedDict()
         self.bytes = 0
+        self.hits = 0
+        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -374,7 +376,10 @@ class DocumentCache:
     def get(self, query: str) -> CachedDocument | None:
         entry = self._entries.get(query)
         if entry is not None:
+            self.hits += 1
             self._entries.move_to_end(query)
+        else:
+            self.misses += 1
         return entry
 
     def put(self, query: str, document: DocumentNode, errors: list[GraphQLError]) -> None:

@@ -1,4 +1,4 @@
-"""The root Query type: each domain contributes its lookups and lists; global IDs and the release."""
+"""The root Query type: each domain contributes its lookups and lists; global IDs."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from schema.efficacy import EfficacyQueries
 from schema.errors import UserInputError
 from schema.facets import FacetQueries
 from schema.indications import IndicationQueries
-from schema.meta import entity_of, root_field
+from schema.meta import root_field
 from schema.node import Node, node_plan
 from schema.pagination import MAX_PAGE_SIZE
-from schema.release import DataRelease
+from schema.release import ReleaseQueries
 from schema.resistance import ResistanceQueries
 from schema.safety import SafetyQueries
 from schema.search import SearchQueries
@@ -40,6 +40,7 @@ class Query(
     SearchQueries,
     EfficacyQueries,
     FacetQueries,
+    ReleaseQueries,
 ):
     @root_field(description="Any entity by its global ID.", graphql_type=Node | None)
     def node(
@@ -60,10 +61,3 @@ class Query(
         if len(ids) > MAX_PAGE_SIZE:
             raise UserInputError(f"At most {MAX_PAGE_SIZE} IDs per request.")
         return Each(tuple(node_plan(i) for i in ids))
-
-    @root_field(
-        description="The data release the database holds (version, load time, checksum, counts).",
-        graphql_type=DataRelease | None,
-    )
-    def data_release(self) -> One:
-        return One("DataRelease", entity_of(DataRelease).all_rows())

@@ -14,6 +14,7 @@ from config.limits import Limits
 from schema.engine import Engine, PlannedExecution
 from schema.errors import CLIENT_CODES, RETRY_LATER_CODES, error_code
 from schema.limits import limit_extensions
+from schema.release import JSON, JSON_SCALAR
 from schema.root import Query
 
 
@@ -59,7 +60,8 @@ def build_schema(limits: Limits | None = None, max_batch: int = 10, compiler: bo
             *([lambda: PlannedExecution(engine)] if compiler else []),
         ],
         config=StrawberryConfig(
-            batching_config={"max_operations": max_batch}, scalar_map={datetime.datetime: DATETIME}
+            batching_config={"max_operations": max_batch},
+            scalar_map={datetime.datetime: DATETIME, JSON: JSON_SCALAR},
         ),
     )
     engine.schema = built

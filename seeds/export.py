@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,9 +174,10 @@ class Export:
     kinds: dict[str, list[Record]]
     tables: dict[str, list[Record]]
 
-    def files(self) -> dict[str, bytes]:
-        """File name -> content, including release.json with a checksum of each file."""
-        out: dict[str, bytes] = {}
+    def files(self, extra: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+        """File name -> content, including release.json with a checksum of each file (and of
+        the `extra` files given, such as the release's CHANGELOG.md)."""
+        out: dict[str, bytes] = dict(extra or {})
         for kind, records in self.kinds.items():
             out[f"{kind}.json"] = json.dumps(records, ensure_ascii=False, indent=1).encode()
         for table, rows in self.tables.items():

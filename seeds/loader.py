@@ -22,8 +22,9 @@ from sqlalchemy import Column, Float, Numeric, Table
 
 from db import tables
 from db.prepared import refresh_prepared_tables
-from db.release import latest_release, record_release
+from db.release import latest_release, release_by_checksum
 from db.store import Connection, CuratedWriter, identity_column, seeding_transaction
+from seeds import history
 from seeds.mapping import (
     ENTITIES,
     OBJECT,
@@ -68,6 +69,7 @@ class SeedResult:
     checksum: str
     loaded: bool  # False when this exact release was already loaded
     counts: dict[str, int]
+    note: str | None = None  # why files that are a kept release were not loaded
 
 
 @dataclass(frozen=True)
@@ -216,20 +218,24 @@ def _items(child: TableMapping, data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def seed(connection: Connection, seeds_dir: Path, *, force: bool = False) -> SeedResult:
-    """Validate every file, then write them all in one transaction (or nothing)."""
+    """Validate every file, then write them all in one transaction (or nothing).
+
+    New content is a new release (seeds/history.py keeps it); content that is already a
+    kept release is not loaded again unless `force` (then that release is served again).
+    """
     dataset = load_dataset(seeds_dir)
     async with seeding_transaction(connection) as writer:
-        latest = await latest_release(connection)
-        if not force and latest is not None and latest.checksum == dataset.checksum:
-            return SeedResult(dataset.version, dataset.checksum, loaded=False, counts=latest.counts)
+        served = await latest_release(connection)
+        kept = await release_by_checksum(connection, dataset.checksum)
+        if not force and kept is not None:
+            if served is not None and served.id == kept.id:
+                await history.ensure_kept(connection, served, dataset)
+                return SeedResult(kept.version, kept.checksum, loaded=False, counts=kept.counts)
+            # A rollback serves an earlier release; these files do not undo it by themselves.
+            note = f"release {kept.version} is kept but not served; `rollback {kept.version}` serves it"
+            return SeedResult(kept.version, kept.checksum, loaded=False, counts=kept.counts, note=note)
         counts = await _Writer(writer).write(dataset)
         await refresh_prepared_tables(connection)
-        await record_release(
-            connection,
-            version=dataset.version,
-            checksum=dataset.checksum,
-            file_count=dataset.file_count,
-            counts=counts,
-        )
-    logger.info("seeded release %s (%s)", dataset.version, dataset.checksum[:12])
-    return SeedResult(dataset.version, dataset.checksum, loaded=True, counts=counts)
+        release = await history.publish(connection, dataset, counts, served, kept)
+    logger.info("seeded release %s (%s)", release.version, release.checksum[:12])
+    return SeedResult(release.version, release.checksum, loaded=True, counts=counts)

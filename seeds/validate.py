@@ -67,6 +67,9 @@ class Dataset:
     checksum: str
     file_count: int
     entries: dict[str, list[Entry]] = field(default_factory=dict)
+    # Each file's bytes as read and checksummed, by its path (`seeds/her2/agents.yaml`): a
+    # release keeps them (seeds/history.py).
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def of(self, kind: str) -> list[Entry]:
         return self.entries.get(kind, [])
@@ -503,6 +506,7 @@ def load_dataset(seeds_dir: Path) -> Dataset:
         raise SeedError([Problem(str(seeds_dir), "-", "-", "no seed files (*.yaml) found")])
     digest = hashlib.sha256()
     reader = _DatasetReader()
+    contents: dict[str, bytes] = {}
     for path in files:
         rel = path.relative_to(seeds_dir.parent).as_posix()
         size = path.stat().st_size
@@ -512,7 +516,7 @@ def load_dataset(seeds_dir: Path) -> Dataset:
                 Problem(rel, "-", "-", f"file is larger than {MAX_FILE_BYTES} bytes ({size})")
             )
             continue
-        raw = path.read_bytes()
+        raw = contents[rel] = path.read_bytes()
         digest.update(rel.encode() + b"\0" + raw + b"\0")
         reader.read_file(rel, raw)
     problems = reader.problems
@@ -524,7 +528,11 @@ def load_dataset(seeds_dir: Path) -> Dataset:
         raise SeedError(problems)
     assert reader.version is not None
     return Dataset(
-        version=reader.version, checksum=digest.hexdigest(), file_count=len(files), entries=reader.entries
+        version=reader.version,
+        checksum=digest.hexdigest(),
+        file_count=len(files),
+        entries=reader.entries,
+        files=contents,
     )
 
 

@@ -72,11 +72,11 @@ async def test_seed_is_idempotent(connection: asyncpg.Connection) -> None:
     forced = await seed(connection, SEEDS_DIR, force=True)
     assert forced.loaded is True
     after = await fingerprint(connection)
-    # Same rows with the same ids; only a new data-release record is added.
+    # Same rows with the same ids; the same content is the same release (served again).
     assert {k: v for k, v in after.items() if k != "data_releases"} == {
         k: v for k, v in before.items() if k != "data_releases"
     }
-    assert await connection.fetchval("SELECT count(*) FROM data_releases") == 2
+    assert await connection.fetchval("SELECT count(*) FROM data_releases") == 1
 
 
 async def test_edited_entry_is_updated_and_removed_entry_deleted(

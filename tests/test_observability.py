@@ -1,0 +1,243 @@
+"""Metrics (/metrics, Prometheus) after a known sequence of requests, and the request log as
+one JSON line per request with LOG_FORMAT=json."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from api.app import create_app
+from api.logs import RequestIdFilter, configure_logging, json_formatter, operation_name
+from api.metrics import OperationNames, route_label
+from config.settings import Settings
+from db.roles import reader_url
+from tests.conftest import serve
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def samples(text: str) -> Samples:
+    """Every sample of a scrape by name and sorted labels."""
+    found: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(found: Samples, name: str, **labels: str) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+AGENT = 'query AgentName { agent(name: "Enhertu") { name } }'
+
+
+@pytest.fixture
+def access_log() -> Iterator[io.StringIO]:
+    """The request lines of api.access, as JSON lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(json_formatter())
+    access = logging.getLogger("api.access")
+    access.addHandler(handler)
+    level = access.level
+    access.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+
+
+async def known_sequence(http: httpx.AsyncClient) -> None:
+    """Eleven GraphQL requests: 8 answered, 1 invalid, 2 refused by the rate limit."""
+    for _ in range(2):
+        named = {"query": AGENT, "operationName": "AgentName"}
+        assert (await http.post("/graphql", json=named)).status_code == 200
+    assert (await http.post("/graphql", json={"query": "{ dataRelease { version } }"})).status_code == 200
+    assert (await http.get("/graphql", params={"query": AGENT})).status_code == 200
+    invalid = await http.post("/graphql", json={"query": "query Broken { agent(name: 1) { nope } }"})
+    assert invalid.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    # Client-chosen names: the places left for labels are taken, these are grouped.
+    for name in ("First", "Second", "Third", "Fourth"):
+        query = f"query {name} {{ dataRelease {{ version }} }}"
+        assert (await http.post("/graphql", json={"query": query})).status_code == 200
+    # That was the 9th request of the minute: the 10th and 11th are refused.
+    for _ in range(2):
+        assert (await http.post("/graphql", json={"query": AGENT})).status_code == 429
+
+
+def check_request_metrics(found: Samples) -> None:
+    requests = "therapy_graphql_requests_total"
+    assert value(found, requests, operation="AgentName", outcome="ok") == 3
+    assert value(found, requests, operation="anonymous", outcome="ok") == 1
+    assert value(found, requests, operation="Broken", outcome="client_error") == 1
+    # AgentName and Broken took the two places for names GraphiQL's examples do not have.
+    assert value(found, requests, operation="other", outcome="ok") == 4
+    assert value(found, requests, operation="unread", outcome="rate_limited") == 2
+    assert value(found, "therapy_http_refusals_total", status="429") == 2
+    assert value(found, "therapy_http_refusals_total", status="503") == 0
+    assert value(found, "therapy_http_responses_total", route="/graphql", status="200") == 9
+    assert value(found, "therapy_http_responses_total", route="/graphql", status="429") == 2
+    assert value(found, "therapy_graphql_request_duration_seconds_count", operation="AgentName") == 3
+    # One statement per executed operation; none for the invalid and the refused ones.
+    assert value(found, "therapy_graphql_statements_per_request_count") == 11
+    assert value(found, "therapy_graphql_statements_per_request_sum") == 8
+    assert value(found, "therapy_db_pool_wait_seconds_count") == 8
+    assert value(found, "therapy_graphql_query_cost_count") == 8
+
+
+def check_state_metrics(found: Samples) -> None:
+    assert value(found, "therapy_plan_cache_lookups_total", result="hit") >= 2
+    assert value(found, "therapy_plan_cache_lookups_total", result="miss") >= 2
+    assert 0 < value(found, "therapy_plan_cache_hit_ratio") < 1
+    assert value(found, "therapy_plan_cache_entries") >= 2
+    assert value(found, "therapy_document_cache_lookups_total", result="hit") >= 1
+    assert value(found, "therapy_document_cache_entries") >= 2
+    assert value(found, "therapy_db_pool_size", database="primary") >= 1
+    assert value(found, "therapy_db_pool_waiting", database="primary") == 0
+    assert value(found, "therapy_database_up") == 1
+    release = [
+        labels for (name, labels), v in found.items() if name == "therapy_data_release_info" and v == 1
+    ]
+    assert len(release) == 1
+    assert dict(release[0])["version"]
+
+
+def check_log_lines(text: str) -> None:
+    lines = [json.loads(line) for line in text.splitlines()]
+    graphql = [line for line in lines if line["path"] == "/graphql"]
+    assert len(graphql) == 11
+    first = graphql[0]
+    assert {"timestamp", "level", "logger", "event", "request_id", "method", "status", "duration_ms"} <= set(
+        first
+    )
+    assert first["logger"] == "api.access"
+    assert (first["operation"], first["status"], first["statements"], first["outcome"]) == (
+        "AgentName",
+        200,
+        1,
+        "ok",
+    )
+    assert first["cost"] > 0
+    assert len(first["request_id"]) == 32
+    assert graphql[1].get("execution") == "replay"
+    assert graphql[4]["error_codes"] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert graphql[4]["statements"] == 0
+    assert (graphql[-1]["status"], graphql[-1]["outcome"]) == (429, "rate_limited")
+    assert len({line["request_id"] for line in graphql}) == 11
+
+
+async def test_metrics_after_a_known_sequence(
+    seeded_url: str, settings: Settings, access_log: io.StringIO
+) -> None:
+    limited = replace(settings, rate_limit="9/minute", rate_limit_loopback=True, metrics_max_operations=2)
+    app = create_app(limited, reader_url(seeded_url))
+    async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+        await known_sequence(http)
+        scrape = await http.get("/metrics")
+    assert scrape.status_code == 200
+    assert scrape.headers["content-type"].startswith("text/plain")
+    found = samples(scrape.text)
+    check_request_metrics(found)
+    check_state_metrics(found)
+    # The same requests, one JSON line each.
+    check_log_lines(access_log.getvalue())
+
+
+async def test_load_shedding_is_counted(seeded_url: str, settings: Settings) -> None:
+    shedding = replace(settings, max_in_flight=0)
+    async with (
+        serve(create_app(shedding, reader_url(seeded_url))) as base,
+        httpx.AsyncClient(base_url=base) as http,
+    ):
+        for _ in range(3):
+            assert (await http.post("/graphql", json={"query": AGENT})).status_code == 503
+        found = samples((await http.get("/metrics")).text)
+    assert value(found, "therapy_http_refusals_total", status="503") == 3
+    assert value(found, "therapy_graphql_requests_total", operation="unread", outcome="unavailable") == 3
+
+
+async def test_request_ids_are_kept_and_text_logs_stay_plain(
+    seeded_url: str, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="api.access")
+    async with (
+        serve(create_app(settings, reader_url(seeded_url))) as base,
+        httpx.AsyncClient(base_url=base) as http,
+    ):
+        response = await http.post("/graphql", json={"query": AGENT}, headers={"x-request-id": "trace-42"})
+    assert response.headers["x-request-id"] == "trace-42"
+    (record,) = [r for r in caplog.records if r.name == "api.access" and getattr(r, "path", "") == "/graphql"]
+    text = logging.Formatter("%(message)s").format(record)
+    assert text.startswith("POST /graphql 200 ")
+    assert "AgentName cost=" in text
+    assert "statements=1" in text
+
+
+def test_configure_logging_json_and_text() -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("info", "json")
+        (handler,) = root.handlers
+        record = logging.LogRecord(
+            "api.access", logging.INFO, __file__, 1, "GET /healthz 200 1.0ms", None, None
+        )
+        record.status = 200
+        handler.filter(record)
+        line = json.loads(handler.format(record))
+        assert line["event"] == "GET /healthz 200 1.0ms"
+        assert line["status"] == 200
+        assert line["level"] == "info"
+        assert line["request_id"] == "-"
+        configure_logging("info")
+        assert not json_is(root.handlers[0].format(record))
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+
+
+def json_is(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+def test_log_format_setting() -> None:
+    assert Settings.from_env({}).log_format == "text"
+    assert Settings.from_env({"LOG_FORMAT": "JSON"}).log_format == "json"
+    with pytest.raises(ValueError, match="LOG_FORMAT"):
+        Settings.from_env({"LOG_FORMAT": "xml"})
+
+
+def test_operation_names() -> None:
+    assert operation_name({"query": "query A { x }", "operationName": "B"}) == "B"
+    assert operation_name({"query": "# query Commented\nquery Real($x: Int) { x }"}) == "Real"
+    assert operation_name({"query": "{ x }"}) is None
+    assert operation_name([{"query": "query A { x }"}]) == "batch"
+    names = OperationNames(["Known"], max_others=1)
+    assert [names.label(n) for n in ("Known", "New", "Newer", None, "bad-name", "New")] == [
+        "Known",
+        "New",
+        "other",
+        "anonymous",
+        "other",
+        "New",
+    ]
+    assert [route_label(p) for p in ("/graphql", "/export/2026.1.0/trials.json", "/nope", "/")] == [
+        "/graphql",
+        "/export",
+        "other",
+        "/",
+    ]
