@@ -1,5 +1,6 @@
--- Ranked search. Candidates come from the indexes of search_index (full text, trigram
--- similarity, prefix); only they are scored. :query is the search text, :types the kinds
+-- Ranked search. Candidates come from the indexes of search_index (full text over every
+-- text; trigram similarity and prefix over names, codes and identifiers); only they are
+-- scored. :query is the search text, :types the kinds
 -- asked for (null: all), :min_score the cut-off (at least 0.3),
 -- :first the number of hits.
 WITH q AS (
@@ -11,11 +12,10 @@ candidates AS (
     SELECT d.* FROM search_index d, q
     WHERE (CAST(:types AS text[]) IS NULL OR d.type = ANY(CAST(:types AS text[])))
       AND (d.document @@ q.ts
-           OR d.lower_text % q.raw
-           OR d.compact % q.compact
-           OR q.raw <% d.lower_text
-           OR d.compact LIKE q.compact || '%'
-           OR d.lower_text = q.raw)
+           OR d.lower_text = q.raw
+           -- names, codes and identifiers: typos and prefixes (partial trigram index)
+           OR (d.field NOT IN ('title', 'description', 'mechanism', 'disease')
+               AND (d.compact % q.compact OR d.compact LIKE q.compact || '%')))
 ),
 scored AS (
     SELECT d.type, d.id, d.key, d.label, d.field, d.text,
