@@ -85,21 +85,48 @@ class Bindings:
     structural: frozenset[Path]
 
 
+def _list_binding(
+    paths: list[Path], real_value: Any, probe_value: Any, variables: dict[str, Any]
+) -> Path | None:
+    """The variable list a list parameter carries unchanged (e.g. endpoint codes), or None."""
+    if not isinstance(probe_value, list | tuple) or not probe_value:
+        return None
+    indices = [next((i for i in range(len(paths)) if item == _sentinel(i)), None) for item in probe_value]
+    if any(index is None for index in indices):
+        return None
+    parent = paths[indices[0]][:-1]  # type: ignore[index]
+    expected = [(*parent, position) for position in range(len(probe_value))]
+    if [paths[i] for i in indices] != expected or list(real_value) != at(variables, parent):  # type: ignore[index]
+        return None
+    return parent
+
+
 def find_bindings(
     paths: list[Path], real: list[Any], probe: list[Any], variables: dict[str, Any]
 ) -> Bindings:
     """Compare the parameters planned with real values and with sentinels (same statement text)."""
     bound: dict[Path, list[int]] = {}
+    covered: set[Path] = set()  # leaves carried by a bound variable (themselves or their list)
     structural: set[Path] = set()
     for position, (real_value, probe_value) in enumerate(zip(real, probe, strict=True)):
+        whole_list = _list_binding(paths, real_value, probe_value, variables)
+        if whole_list is not None:
+            bound.setdefault(whole_list, []).append(position)
+            covered |= {p for p in paths if p[:-1] == whole_list}
+            continue
         for index, path in enumerate(paths):
             if probe_value == _sentinel(index) and real_value == at(variables, path):
                 bound.setdefault(path, []).append(position)
+                covered.add(path)
             elif any(_core(index) in text.lower() for text in _strings(probe_value)):
                 structural.add(path)  # used, but not as it is
-    structural |= {p for p in paths if p not in bound}
-    parameters = tuple((position, path) for path, positions in bound.items() if path not in structural
-                       for position in positions)  # fmt: skip
+    structural |= {p for p in paths if p not in covered}
+    parameters = tuple(
+        (position, path)
+        for path, positions in bound.items()
+        if not any(leaf in structural for leaf in paths if leaf[: len(path)] == path)
+        for position in positions
+    )
     return Bindings(parameters, frozenset(structural))
 
 

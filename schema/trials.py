@@ -6,7 +6,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import Boolean, ColumnElement, FromClause, Integer, extract, func, select
+from sqlalchemy import Boolean, ColumnElement, FromClause, Integer, Text, extract, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from db import tables
 from db.sqlbuild import Each, Many, One, Page, Rows, constant
@@ -452,7 +453,9 @@ def _trials_in_setting(setting: TrialSetting) -> Any:
 
 def _endpoints_coded(codes: list[str]) -> Any:
     endpoint = tables.endpoints.alias()
-    return select(endpoint.c.id).where(any_of(lower(endpoint.c.code), [code.lower() for code in codes]))
+    # Lower-cased in SQL, so the codes stay a parameter bound from the variables as given.
+    asked = func.unnest(param(codes, ARRAY(Text))).table_valued("code").render_derived()
+    return select(endpoint.c.id).where(lower(endpoint.c.code).in_(select(lower(asked.c.code))))
 
 
 def outcome_where(row: FromClause, f: OutcomeFilter | None) -> list[ColumnElement[bool]]:

@@ -103,6 +103,15 @@ def settings() -> Settings:
     return replace(Settings.from_env({}), cors_origins=("https://app.example.org",))
 
 
+async def close_pool(pool: asyncpg.Pool) -> None:
+    """Close a test's pool; resolvers left running by an operation that failed early (graphql-core
+    does not wait for them) may still hold a connection, which is then terminated."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout=10)
+    except TimeoutError:
+        pool.terminate()
+
+
 async def read_pool(url: str, settings: Settings) -> asyncpg.Pool:
     """The API's read-only pool, sized and timed as the settings say."""
     return await create_read_pool(

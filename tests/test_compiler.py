@@ -20,7 +20,7 @@ from config.settings import PROJECT_ROOT, Settings
 from db.queries import QueryRunner
 from schema.context import Context
 from schema.schema import build_schema
-from tests.conftest import read_pool
+from tests.conftest import close_pool, read_pool
 
 COMPILED = build_schema(compiler=True)
 REFERENCE = build_schema(compiler=False)
@@ -61,7 +61,7 @@ HANDWRITTEN = [
 async def pool(seeded_url: str, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     pool = await read_pool(seeded_url, settings)
     yield pool
-    await pool.close()
+    await close_pool(pool)
 
 
 def exact_json(data: Any) -> bytes:

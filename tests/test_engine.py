@@ -18,7 +18,7 @@ from db.sqlbuild import ENTITIES
 from schema.context import Context
 from schema.engine import Engine
 from schema.schema import build_schema
-from tests.conftest import read_pool
+from tests.conftest import close_pool, read_pool
 from tests.test_compiler import exact_json
 
 COMPILED = build_schema(compiler=True)
@@ -29,7 +29,7 @@ REFERENCE = build_schema(compiler=False)
 async def pool(seeded_url: str, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     pool = await read_pool(seeded_url, settings)
     yield pool
-    await pool.close()
+    await close_pool(pool)
 
 
 def _documents() -> list[tuple[str, str | None]]:
@@ -107,12 +107,16 @@ def test_plan_cache_is_bounded_in_entries_and_bytes() -> None:
 
 async def test_new_string_values_are_bound_not_planned_again(pool: asyncpg.Pool) -> None:
     schema = build_schema(compiler=True)
-    query = """query($name: String!, $trial: String) {
+    query = """query($name: String!, $trial: String, $endpoints: [String!]) {
         agent(name: $name) { name brandNames trials { acronym } }
-        efficacy(first: 5, filter: {trial: $trial}) { totalCount nodes { acronym endpoint } } }"""
+        efficacy(first: 5, filter: {trial: $trial, endpoints: $endpoints}) { totalCount nodes { acronym endpoint } } }"""
     names = ["Enhertu", "T-DXd", "kymriah", "CHEMBL1201583", "nothing-by-this-name", "Herceptin"]
     for n, name in enumerate(names):
-        variables = {"name": name, "trial": ["CLEOPATRA", "DESTINY-Breast03", "zuma-1"][n % 3]}
+        variables = {
+            "name": name,
+            "trial": ["CLEOPATRA", "DESTINY-Breast03", "zuma-1"][n % 3],
+            "endpoints": [["OS", "PFS"], ["pfs", "ORR"], ["ORR", "CRS_G3"]][n % 3],
+        }
         answers = []
         for each in (schema, REFERENCE):
             result = await each.execute(
