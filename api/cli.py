@@ -114,9 +114,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers or settings.workers,
     )
     url = resolve_database_url(settings)
-    _migrate(url)
     try:
-        asyncio.run(_seed(url, settings.seeds_dir, force=False))
+        if not args.no_migrate:  # else a separate `migrate` and `seed` prepare the database
+            _migrate(url)
+            asyncio.run(_seed(url, settings.seeds_dir, force=False))
     except SeedError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -301,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=_positive,
         help="worker processes sharing the port (default WORKERS or 1); the pools are sized to fit",
+    )
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="serve only: neither migrate nor seed (API replicas behind a load balancer, "
+        "when a separate `migrate` and `seed` prepare the database)",
     )
     serve.set_defaults(handler=cmd_serve)
 

@@ -266,7 +266,7 @@ class ReadPools:
         self.positions = PrimaryPositions(window=math.ceil(max_lag_s / check_interval_s) + 2)
         self.head_revision: str | None = None
         self._turn = itertools.count()
-        self._monitor: asyncio.Task[None] | None = None
+        self._monitors: list[asyncio.Task[None]] = []
 
     @classmethod
     async def open(
@@ -292,7 +292,9 @@ class ReadPools:
         pools = cls(databases, max_lag_s=max_lag_s, check_interval_s=check_interval_s)
         pools.head_revision = head_revision()
         await pools.check()
-        pools._monitor = asyncio.create_task(pools._watch(), name="read-database-monitor")
+        pools._monitors = [
+            asyncio.create_task(pools._watch(d), name=f"check database {d.name}") for d in pools.databases
+        ]
         return pools
 
     # -- choosing a database ------------------------------------------------------------
@@ -372,10 +374,9 @@ class ReadPools:
         return rows, database
 
     async def close(self) -> None:
-        if self._monitor is not None:
-            self._monitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._monitor
+        for monitor in self._monitors:
+            monitor.cancel()
+        await asyncio.gather(*self._monitors, return_exceptions=True)
         await asyncio.gather(*(d.pool.close() for d in self.databases))
 
     # -- releases, for ETags --------------------------------------------------------------
@@ -409,25 +410,33 @@ class ReadPools:
 
     # -- the monitor ------------------------------------------------------------------------
 
-    async def _watch(self) -> None:
+    async def _watch(self, database: ReadDatabase) -> None:
+        """Check one database every interval (each on its own: one that hangs delays no other)."""
         while True:
             await asyncio.sleep(self.check_interval_s)
             try:
-                await self.check()
+                await self._check(database)
+                self._update_lag(database)
             except Exception:
-                logger.exception("checking the read databases failed")
+                logger.exception("checking database %s failed", database.name)
 
     async def check(self) -> None:
         """Check every database once, then work out each standby's lag."""
         await asyncio.gather(*(self._check(d) for d in self.databases))
+        for database in [self.primary, *self.standbys]:
+            self._update_lag(database)
+
+    def _update_lag(self, database: ReadDatabase) -> None:
         primary = self.primary.state
-        if primary.answers and primary.in_recovery is False and primary.lsn is not None:
+        if not (primary.answers and primary.in_recovery is False and primary.lsn is not None):
+            return  # the standby's own estimate stands
+        if database is self.primary:
             self.positions.add(primary.lsn)
-            for standby in self.standbys:
-                state = standby.state
-                if state.answers and state.in_recovery and state.lsn is not None:
-                    state.lag_seconds = self.positions.lag(state.lsn)
-                    state.lag_bytes = max(0, primary.lsn - state.lsn)
+            return
+        state = database.state
+        if state.answers and state.in_recovery and state.lsn is not None:
+            state.lag_seconds = self.positions.lag(state.lsn)
+            state.lag_bytes = max(0, primary.lsn - state.lsn)
 
     async def _check(self, database: ReadDatabase) -> None:
         try:
