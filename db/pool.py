@@ -19,12 +19,13 @@ async def create_read_pool(
     min_size: int,
     max_size: int,
     statement_timeout_ms: int,
-    max_waiting: int = 32,
-    acquire_timeout: float = 1.0,
+    max_waiting: int | None = None,
+    acquire_timeout: float | None = None,
 ) -> ReadPool:
     """Every transaction on this pool is read-only, so a bug in the read path cannot write
     (and the API's role may only SELECT: db.roles). Past `max_waiting` requests waiting for a
-    connection, or after `acquire_timeout` seconds, `acquire` raises PoolBusy (db.readpool)."""
+    connection, or after `acquire_timeout` seconds, `acquire` raises PoolBusy (db.readpool);
+    None: no such bound (the API passes its settings)."""
     pool = ReadPool(
         database_url,
         max_waiting=max_waiting,

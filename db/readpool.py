@@ -8,6 +8,7 @@ answered last time and logs one line when that changes, not one traceback per re
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -75,7 +76,9 @@ class DatabaseHealth:
 class ReadPool(asyncpg.Pool):
     """asyncpg's pool with a bounded wait for a connection and the database's health."""
 
-    def __init__(self, dsn: str, *, max_waiting: int, acquire_timeout: float, **kwargs: Any) -> None:
+    def __init__(
+        self, dsn: str, *, max_waiting: int | None, acquire_timeout: float | None, **kwargs: Any
+    ) -> None:
         # asyncpg.create_pool's defaults, which Pool itself requires explicitly.
         defaults = {
             "max_queries": 50_000,
@@ -94,12 +97,30 @@ class ReadPool(asyncpg.Pool):
             asyncpg_logger.addFilter(_QUIET_FLOOR_RETRIES)
 
     async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 - asyncpg's signature
-        if self._queue.empty() and self.waiting >= self.max_waiting:  # type: ignore[attr-defined]
+        """asyncpg's own `_acquire`, with the wait for a free connection bounded in waiters and
+        in time (None: unbounded). Only that wait is timed: a connection being opened is never
+        cancelled halfway."""
+        if self._closing:  # type: ignore[attr-defined]
+            raise asyncpg.InterfaceError("pool is closing")
+        self._check_init()  # type: ignore[attr-defined]
+        queue: asyncio.LifoQueue[Any] = self._queue  # type: ignore[attr-defined]
+        if queue.empty() and self.max_waiting is not None and self.waiting >= self.max_waiting:
             raise PoolBusy(f"{self.waiting} requests already wait for a database connection")
+        bounds = [t for t in (self.acquire_timeout, timeout) if t is not None]
+        wait = min(bounds) if bounds else None
         self.waiting += 1
         try:
-            return await super()._acquire(self.acquire_timeout if timeout is None else timeout)  # type: ignore[misc]
+            async with asyncio.timeout(wait):
+                holder = await queue.get()
         except TimeoutError:
-            raise PoolBusy(f"no database connection became free within {self.acquire_timeout:g} s") from None
+            raise PoolBusy(f"no database connection became free within {wait} s") from None
         finally:
             self.waiting -= 1
+        try:
+            proxy = await holder.acquire()
+        except (Exception, asyncio.CancelledError):
+            queue.put_nowait(holder)
+            self._schedule_min_size_maintenance()  # type: ignore[attr-defined]
+            raise
+        holder._timeout = timeout  # asyncpg applies it to the release, as its own _acquire does
+        return proxy
