@@ -1,0 +1,207 @@
+"""Throughput of `python -m api serve --workers N` (api.workers): requests per second at 1 and 2
+worker processes (or those given) on the nested query and a small lookup, measured with wrk
+on loopback against one database, plus the connections each worker holds.
+
+    .venv/bin/python -m bench.workers                       # embedded PostgreSQL (.pgdata-bench-workers)
+    DATABASE_URL=postgresql://... .venv/bin/python -m bench.workers --workers 1 2 4 --seconds 15
+
+Each configuration is started fresh, warmed up, then measured; the table is printed as
+Markdown. Only loopback is loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from config.settings import PROJECT_ROOT
+from db.embedded import start_embedded
+
+QUERIES = {
+    # 20 agents -> their trials -> each trial's outcomes (the design notes' nested query).
+    "nested": {
+        "query": """query Nested($first: Int!) { agents(first: $first) { nodes { name trials { acronym
+  outcomes { slug analysis hazardRatio armResults { median rate } } } } } }""",
+        "variables": {"first": 20},
+    },
+    "small": {
+        "query": "query Lookup($name: String!) { agent(name: $name) { name brandNames modality } }",
+        "variables": {"name": "fam-trastuzumab-deruxtecan"},
+    },
+}
+API_CONNECTIONS = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'therapy-graph-api'"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    query: str
+    workers: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wrk_script(body: str) -> str:
+    return (
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body)}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        "function response(status, headers, body)\n"
+        "  if status ~= 200 or string.find(body, '\"errors\"', 1, true) then errors = (errors or 0) + 1 end\n"
+        "end\n"
+    )
+
+
+def _milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(url: str, body: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
+    """(requests/s, p50 ms, p99 ms, non-200 answers) of one wrk run."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(wrk_script(body))
+        script.flush()
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", script.name, url]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _milliseconds(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _check_answer(url: str, body: str) -> None:
+    request = urllib.request.Request(
+        url + "/graphql", data=body.encode(), headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        answer = json.loads(response.read())
+    if answer.get("errors") or not answer.get("data"):
+        raise SystemExit(f"the benchmark query fails: {answer}")
+
+
+class Service:
+    """`serve --workers N` on a free loopback port, stopped with SIGTERM."""
+
+    def __init__(self, database_url: str, workers: int, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning"}
+        command = [sys.executable, "-m", "api", "serve", "--port", str(self.port), "--workers", str(workers)]
+        self.log = log.open("ab")
+        self.process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def __enter__(self) -> Service:
+        deadline = time.monotonic() + 120
+        while not _ready(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                raise SystemExit(f"the service did not start; see {self.log.name}")
+            time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+async def _count(url: str, statement: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        count: int = await connection.fetchval(statement)
+    finally:
+        await connection.close()
+    return count
+
+
+def measure(database_url: str, workers: list[int], seconds: float, connections: int) -> list[str]:
+    results: list[Measurement] = []
+    held: dict[int, int] = {}
+    log = Path(tempfile.gettempdir()) / "bench-workers.log"
+    for count in workers:
+        with Service(database_url, count, log) as service:
+            for name, request in QUERIES.items():
+                body = json.dumps(request)
+                _check_answer(service.url, body)
+                run_wrk(service.url + "/graphql", body, 3, connections)  # warm-up
+                rps, p50, p99, errors = run_wrk(service.url + "/graphql", body, seconds, connections)
+                results.append(Measurement(name, count, rps, p50, p99, errors))
+            held[count] = asyncio.run(_count(database_url, API_CONNECTIONS))
+    return report(results, held, seconds, connections)
+
+
+def report(results: list[Measurement], held: dict[int, int], seconds: float, connections: int) -> list[str]:
+    base = {r.query: r.rps for r in results if r.workers == min(held)}
+    lines = [
+        f"`serve --workers N`, wrk -t2 -c{connections} -d{seconds:g}s on loopback, {os.cpu_count()} CPUs "
+        "(PostgreSQL and wrk on the same machine)",
+        "",
+        "| query | workers | req/s | vs 1 worker | p50 ms | p99 ms | failed | API connections held |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        ratio = r.rps / base[r.query] if base.get(r.query) else 0.0
+        lines.append(
+            f"| {r.query} | {r.workers} | {r.rps:.0f} | {ratio:.2f}x | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+            f"{r.errors} | {held[r.workers]} |"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds per measurement (default 10)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    args = parser.parse_args()
+    if not all(1 <= w <= 16 for w in args.workers) or not 1 <= args.seconds <= 120:
+        raise SystemExit("workers must be 1..16 and seconds 1..120")
+    database_url = os.environ.get("DATABASE_URL") or start_embedded(PROJECT_ROOT / ".pgdata-bench-workers")
+    host = database_url.split("@")[-1].split("/")[0].split(":")[0]
+    if host not in ("", "127.0.0.1", "localhost", "::1"):
+        raise SystemExit("bench.workers loads loopback only: DATABASE_URL must be on this machine")
+    print("\n".join(measure(database_url, args.workers, args.seconds, args.connections)))
+
+
+if __name__ == "__main__":
+    main()
