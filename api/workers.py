@@ -126,7 +126,7 @@ def serve_workers(settings: Settings, api_url: str, sock: socket.socket) -> int:
 def worker_app() -> Starlette:
     """The app of one worker process, from the environment its parent prepared."""
     settings = Settings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings, os.environ[WORKER_READ_URL])
 
 

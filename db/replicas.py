@@ -281,11 +281,17 @@ class ReadPools:
         """Open every pool, check every database once and start the monitor. A standby that
         does not answer yet is opened without connections (its pool connects on demand)."""
         primary = await create_read_pool(primary_url, **pool_options)
-        databases = []  # the standbys, then the primary: the order reads prefer
-        for number, url in enumerate(read_urls, start=1):
-            standby = ReadDatabase(f"replica-{number}", await _standby_pool(url, pool_options), standby=True)
-            standby.pool.health = NamedHealth(standby.name, "reading from the other databases")
-            databases.append(standby)
+        databases: list[ReadDatabase] = []  # the standbys, then the primary: the order reads prefer
+        try:
+            for number, url in enumerate(read_urls, start=1):
+                standby = ReadDatabase(
+                    f"replica-{number}", await _standby_pool(url, pool_options), standby=True
+                )
+                standby.pool.health = NamedHealth(standby.name, "reading from the other databases")
+                databases.append(standby)
+        except BaseException:
+            await asyncio.gather(primary.close(), *(d.pool.close() for d in databases))
+            raise
         if read_urls:
             primary.health = NamedHealth(PRIMARY, "answering 503 while no standby serves")
         databases.append(ReadDatabase(PRIMARY, primary, standby=False))

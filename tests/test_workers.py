@@ -77,12 +77,14 @@ def serving(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]
     )
     try:
         assert process.stdout is not None
+        said = []
         for line in process.stdout:  # everything before the workers start: migrate, seed
             if line.startswith("serving GraphQL on"):
                 assert "2 x 4 connections per database" in line, line
                 break
+            said.append(line)
         else:
-            raise AssertionError(f"serve exited with {process.wait()}")
+            raise AssertionError(f"serve exited with {process.wait()}: {''.join(said[-20:])}")
         yield process, f"http://127.0.0.1:{port}", pgdata
     finally:
         if process.poll() is None:
