@@ -83,12 +83,8 @@ class Target:
 
 
 async def post(http: httpx.AsyncClient, target: Target, query: BenchQuery, sample: Sample) -> Answer:
-    if target.graphile:
-        body = {"query": query.graphile, "variables": sample.graphile}
-    else:
-        body = {"query": query.document, "variables": sample.ours}
     try:
-        response = await http.post(target.url, json=body)
+        response = await http.post(target.url, json=query.body(sample, target.graphile))
     except httpx.HTTPError as error:
         return Answer(error=f"{type(error).__name__}: {error}")
     answer = answer_of(response)

@@ -18,16 +18,16 @@ from config.settings import PROJECT_ROOT
 from db import migrate
 from seeds.loader import seed
 
-SETTINGS = {
-    "shared_preload_libraries": "pg_stat_statements",
-    "max_connections": "200",
-    "shared_buffers": "1GB",
+SETTINGS = (
+    "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';",
+    "ALTER SYSTEM SET max_connections = 200;",
+    "ALTER SYSTEM SET shared_buffers = '1GB';",
     # Count the statements a request runs, not session resets (RESET ALL, ...).
-    "pg_stat_statements.track_utility": "off",
-}
+    "ALTER SYSTEM SET pg_stat_statements.track_utility = off;",
+)
 
-COUNT_STATEMENTS = """
-SELECT coalesce(sum(calls), 0)
+STATEMENTS = """
+SELECT queryid, calls, query
 FROM pg_stat_statements
 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND query NOT ILIKE '%pg_stat_statements%'
@@ -59,8 +59,8 @@ def start_database(pgdata: Path) -> Any:
 
     shutil.rmtree(pgdata, ignore_errors=True)
     server: Any = get_server(pgdata, cleanup_mode="delete")
-    for name, value in SETTINGS.items():
-        server.psql(f"ALTER SYSTEM SET {name} = '{value}';")  # fixed settings of this module
+    for setting in SETTINGS:
+        server.psql(setting)
     pg_ctl: Any = getattr(_commands, "pg_ctl")  # noqa: B009 - generated at import
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
     server.ensure_postgres_running()
@@ -110,6 +110,13 @@ async def reset_statements(connection: asyncpg.Connection) -> None:
     await connection.execute("SELECT pg_stat_statements_reset()")
 
 
-async def count_statements(connection: asyncpg.Connection) -> int:
-    calls: int = await connection.fetchval(COUNT_STATEMENTS)
-    return int(calls)
+async def background_statements(connection: asyncpg.Connection, seconds: float = 5.0) -> dict[int, str]:
+    """Statements the idle servers run by themselves (health probes, release checks): they are
+    left out of the statements counted per request."""
+    await reset_statements(connection)
+    await asyncio.sleep(seconds)
+    return {row["queryid"]: row["query"] for row in await connection.fetch(STATEMENTS)}
+
+
+async def count_statements(connection: asyncpg.Connection, background: dict[int, str]) -> int:
+    return sum(row["calls"] for row in await connection.fetch(STATEMENTS) if row["queryid"] not in background)

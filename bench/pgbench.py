@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import os
 import re
 import subprocess
 import tempfile
@@ -139,7 +140,12 @@ class PgbenchResult:
     errors: int
 
 
-def run(workload: Workload, conninfo: str, seconds: float, clients: int, threads: int = 2) -> PgbenchResult:
+def run(
+    workload: Workload, conninfo: str, seconds: float, clients: int, threads: int = 2, timeout_ms: int = 5000
+) -> PgbenchResult:
+    """pgbench for `seconds`; statements get our service's statement timeout (a client that
+    hits it stops, as pgbench does on any error, and the error is counted)."""
+    environment = {**os.environ, "PGOPTIONS": f"-c statement_timeout={int(timeout_ms)}"}
     with tempfile.TemporaryDirectory(prefix="bench-pgbench-") as folder:
         command = [str(pgbench_binary()), "-n", "-M", "prepared", "-r", f"-c{clients}", f"-j{threads}",
                    f"-T{max(1, round(seconds))}"]  # fmt: skip
@@ -147,14 +153,13 @@ def run(workload: Workload, conninfo: str, seconds: float, clients: int, threads
             command += ["-f", f"{path}@{weight}"]
         for key, value in workload.defines.items():
             command += ["-D", f"{key}={value}"]
-        completed = subprocess.run(
-            [*command, conninfo],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 300,
-            cwd=folder,
-            check=False,
-        )
+        try:
+            completed = subprocess.run(
+                [*command, conninfo], capture_output=True, text=True, timeout=seconds + 300, cwd=folder,
+                env=environment, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return PgbenchResult(0.0, 0.0, clients)
     return parse(completed.stdout, completed.stderr, completed.returncode)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,17 @@ class BenchQuery:
     raw: Callable[[Variables], RawStatement] | None = None  # the raw baseline's statement
     ours_only: bool = False  # no equivalent elsewhere: compared with `relative_to` on our server
     relative_to: str = ""
+
+    def body(self, sample: Sample, graphile: bool = False) -> dict[str, Any]:
+        """A request body as GraphQL clients send one: the document, its operation's name and
+        the variables (PostGraphile's own document and values with `graphile`)."""
+        document = self.graphile if graphile else self.document
+        named = re.match(r"\s*query\s+(\w+)", document)
+        return {
+            "query": document,
+            "operationName": named.group(1) if named else None,
+            "variables": sample.graphile if graphile else sample.ours,
+        }
 
     @property
     def ours(self) -> str:

@@ -69,14 +69,13 @@ def start(server: Server, log: Path, timeout: float = 120) -> None:
         server.process = subprocess.Popen(
             command, env=server.env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=errors
         )
-    query = LOOKUP.graphile if server.graphile else LOOKUP.document
-    variables = LOOKUP.repeated.graphile if server.graphile else LOOKUP.repeated.ours
+    body = LOOKUP.body(LOOKUP.repeated, server.graphile)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.name} exited with {server.process.returncode}; see {log}")
         try:
-            response = httpx.post(server.url, json={"query": query, "variables": variables}, timeout=5)
+            response = httpx.post(server.url, json=body, timeout=5)
             if response.status_code == 200:
                 return
         except httpx.HTTPError:

@@ -108,9 +108,12 @@ def run(url: str, bodies: list[str], seconds: float, clients: int, threads: int 
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as folder:
         path = Path(folder) / "bodies.lua"
         path.write_text(script(bodies))
-        completed = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
-             "-s", str(path), url],
-            capture_output=True, text=True, timeout=seconds + 120, check=False,
-        )  # fmt: skip
+        try:
+            completed = subprocess.run(
+                ["wrk", f"-t{threads}", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s",
+                 "-s", str(path), url],
+                capture_output=True, text=True, timeout=seconds + 120, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return WrkResult(0.0, 0.0, 0.0, clients, 0)
     return parse(completed.stdout + completed.stderr)
