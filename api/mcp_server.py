@@ -121,7 +121,7 @@ EFFICACY = """query CompareEfficacy($filter: OutcomeFilter, $first: Int!) {
 RELEASES = """query DataReleases {
   dataReleases(first: 100) { nodes { version loadedAt servedAt current checksum previous { version } } }
 }"""
-CHANGES = """query ReleaseChanges($from: String!, $to: String, $types: [ReleaseEntityType!], $first: Int!,
+CHANGES = """query ReleaseChanges($from: String, $to: String, $types: [ReleaseEntityType!], $first: Int!,
                               $after: String) {
   releaseChanges(from: $from, to: $to, entityTypes: $types, first: $first, after: $after) {
     totalCount
@@ -326,7 +326,13 @@ class Tools:
 
     async def release_changes(
         self,
-        since: Annotated[str, Field(description="The earlier release's version (see `data_releases`).")],
+        since: Annotated[
+            str | None,
+            Field(
+                description="The earlier release's version (see `data_releases`); omitted: the release"
+                " before `until`, i.e. the changes `until` brought."
+            ),
+        ] = None,
         until: Annotated[
             str | None, Field(description="The later release's version; omitted: the release served now.")
         ] = None,

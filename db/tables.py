@@ -78,6 +78,7 @@ from db.vocabularies import (
     POPULATION_KIND,
     REGIMEN_ROLE,
     REGULATOR,
+    RELEASE_FILE_KIND,
     RESISTANCE_CATEGORY,
     SAFETY_EVENT,
     SAFETY_WARNING_KIND,
@@ -871,7 +872,7 @@ release_files = Table(
     "release_files",
     metadata,
     Column("release_id", Integer, ForeignKey("data_releases.id"), primary_key=True),
-    Column("kind", Text, primary_key=True),  # `export` or `seed`
+    Column("kind", Text, primary_key=True, info={"vocabulary": RELEASE_FILE_KIND}),
     Column("name", Text, primary_key=True),
     Column("sha256", Text, ForeignKey("release_blobs.sha256"), nullable=False),
 )

@@ -489,6 +489,16 @@ ENDPOINT_CODE = Vocabulary(
     ),
 )
 
+RELEASE_FILE_KIND = Vocabulary(
+    "ReleaseFileKind",
+    "What a file kept with a data release is (release_files, migration 0011).",
+    (
+        Term("export", "A file of the release's bulk export, as /export/{version}/ serves it."),
+        Term("seed", "A curated seed file the release was loaded from (a rollback loads it again)."),
+    ),
+)
+
+
 VOCABULARIES: dict[str, Vocabulary] = {
     vocabulary.name: vocabulary
     for vocabulary in (
@@ -522,5 +532,6 @@ VOCABULARIES: dict[str, Vocabulary] = {
         SOURCE_TIER,
         DATE_PRECISION,
         ENDPOINT_CODE,
+        RELEASE_FILE_KIND,
     )
 }

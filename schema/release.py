@@ -156,6 +156,18 @@ def _release_changes(
     )
 
 
+def _previous_version(to: str | None) -> ColumnElement[Any]:
+    """The version of the release served when release `to` (None: the served one) was loaded."""
+    release, previous, served = (tables.data_releases.alias() for _ in range(3))
+    served_id = select(served.c.id).order_by(*_served_first(served)).limit(1).scalar_subquery()
+    return (
+        select(previous.c.version)
+        .select_from(release.join(previous, previous.c.id == release.c.previous_id))
+        .where(release.c.id == served_id if to is None else release.c.version == param(to))
+        .scalar_subquery()
+    )
+
+
 def _record(release_id: ColumnElement[Any], change: FromClause) -> ColumnElement[Any]:
     kept = tables.release_entities.alias()
     return (
@@ -262,13 +274,21 @@ class ReleaseQueries:
     @root_field(
         description="What changed between two data releases: every entity added, removed or changed (with"
         " the fields that differ, old and new value), by entity type and key. `to` defaults to the served"
-        ' release, so `releaseChanges(from: "<the version you hold>")` is what to sync. Empty when either'
-        " release is not kept (see `dataReleases`).",
+        ' release, so `releaseChanges(from: "<the version you hold>")` is what to sync; without `from`, the'
+        " changes `to` brought. Empty when either release is not kept (see `dataReleases`).",
         graphql_type=Connection[EntityChange],
     )
     def release_changes(
         self,
-        from_: Annotated[str, strawberry.argument(name="from", description="The earlier release's version.")],
+        from_: Annotated[
+            str | None,
+            strawberry.argument(
+                name="from",
+                description="The earlier release's version; omitted: the release served when `to` was"
+                " loaded (its `previous`), so that `releaseChanges` alone lists what the served release"
+                " changed.",
+            ),
+        ] = None,
         to: Annotated[
             str | None,
             strawberry.argument(description="The later release's version; omitted: the served release."),
@@ -285,7 +305,8 @@ class ReleaseQueries:
         before: Before = None,
     ) -> Page:
         to_version = cast(null(), Text) if to is None else param(to)
-        row = _release_changes(param(from_), to_version, entity_types)
+        from_version = _previous_version(to) if from_ is None else param(from_)
+        row = _release_changes(from_version, to_version, entity_types)
         where = [] if changes is None else [any_of(row.c.change, stored(changes) or [])]
         rows = Rows(row=row, source=row, where=where, order_by=[row.c.ordinal])
         return page(entity_of(EntityChange), rows, first=first, after=after, last=last, before=before)

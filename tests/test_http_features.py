@@ -195,6 +195,8 @@ async def test_every_root_connection_downloads(client: httpx.AsyncClient) -> Non
         response = await client.get(f"/csv/{name}")
         assert response.status_code == 200, (name, response.text)
         rows = _rows(response.text)
+        if name == "releaseChanges":
+            continue  # the test database holds one data release: nothing changed
         assert rows, name
         assert "id" in rows[0] or name == "efficacy", name
 

@@ -257,6 +257,7 @@ query Changes($from: String!, $to: String, $types: [ReleaseEntityType!], $first:
     nodes { entityType key label change fields { field oldValue newValue } }
   }
   dataReleases { totalCount nodes { version current previous { version } counts { entity count } } }
+  latest: releaseChanges(to: $to) { totalCount nodes { key } }
   a: dataRelease(version: $from) { version current }
   served: dataRelease { version }
 }
@@ -304,6 +305,8 @@ async def test_release_changes_in_graphql_on_both_executors(history: History) ->
     assert releases["nodes"][0]["previous"] == {"version": history.version_a}
     assert data["a"] == {"version": history.version_a, "current": False}
     assert data["served"] == {"version": VERSION_B}
+    # Without `from`: what the served release changed, since the release served before it.
+    assert data["latest"] == {"totalCount": 3, "nodes": [{"key": n["key"]} for n in changes["nodes"]]}
 
     # Filtered by type, and paged.
     trials = await _both(
