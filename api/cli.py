@@ -49,6 +49,9 @@ async def _prepare_reader(owner_url: str, password: str) -> None:
     connection = await asyncpg.connect(owner_url)
     try:
         await set_reader_password(connection, password)
+    except asyncpg.PostgresError as exc:
+        message = f"cannot set the password of the reader role (READER_PASSWORD): {exc}"
+        raise DatabaseUnreachable(message) from None
     finally:
         await connection.close()
 
