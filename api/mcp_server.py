@@ -12,6 +12,7 @@ SDL is a resource.
 import asyncio
 import contextlib
 import functools
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import Enum
@@ -414,7 +415,15 @@ def build_mcp_server(
     server = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, version="1", log_level="WARNING")
     for name, title in TOOL_TITLES.items():
         function = _counted(getattr(tools, name), on_tool_call)
-        server.add_tool(function, name=name, title=title, annotations=READ_ONLY, structured_output=True)
+        description = inspect.cleandoc(function.__doc__ or "")
+        server.add_tool(
+            function,
+            name=name,
+            title=title,
+            description=description,
+            annotations=READ_ONLY,
+            structured_output=True,
+        )
 
     @server.resource(
         "graphql://schema",
