@@ -5,14 +5,16 @@ on loopback against one database, plus the connections each worker holds.
     .venv/bin/python -m bench.workers                       # embedded PostgreSQL (.pgdata-bench-workers)
     DATABASE_URL=postgresql://... .venv/bin/python -m bench.workers --workers 1 2 4 --seconds 15
 
-Each configuration is started fresh, warmed up, then measured; the table is printed as
-Markdown. Only loopback is loaded.
+Every configuration is started once and warmed up; interleaved rounds measure each in turn
+and the median round is reported, as Markdown. Only successful answers count as requests.
+Only loopback is loaded.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -54,6 +56,7 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     errors: int
+    per_cpu_second: float  # answers per second of CPU the API processes used (PostgreSQL excluded)
 
 
 def free_port() -> int:
@@ -76,19 +79,21 @@ def _milliseconds(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, body: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
-    """(requests/s, p50 ms, p99 ms, non-2xx answers) of one wrk run (the answer itself is checked
-    once before, by `_check_answer`: wrk only counts)."""
+def run_wrk(url: str, body: str, seconds: float, connections: int) -> tuple[int, float, float, float, int]:
+    """(successful answers, seconds, p50 ms, p99 ms, non-2xx answers) of one wrk run (the answer
+    itself is checked once before, by `_check_answer`: wrk only counts)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         script.write(wrk_script(body))
         script.flush()
         command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", script.name, url]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    total, elapsed, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", output).groups()  # type: ignore[union-attr]
+    duration = float(elapsed) * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
     p50 = _milliseconds(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
     p99 = _milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return rps, p50, p99, int(non_2xx.group(1)) if non_2xx else 0
+    found = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    failed = int(found.group(1)) if found else 0
+    return int(total) - failed, duration, p50, p99, failed
 
 
 def _ready(url: str) -> bool:
@@ -131,6 +136,21 @@ class Service:
             time.sleep(0.2)
         return self
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the service's processes: the parent and its workers."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(entry.name) == self.process.pid or int(fields[1]) == self.process.pid:
+                total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
     def __exit__(self, *exc: object) -> None:
         self.process.terminate()
         try:
@@ -150,37 +170,57 @@ async def _count(url: str, statement: str) -> int:
     return count
 
 
-def measure(database_url: str, workers: list[int], seconds: float, connections: int) -> list[str]:
-    results: list[Measurement] = []
-    held: dict[int, int] = {}
+def measure(
+    database_url: str, workers: list[int], seconds: float, connections: int, rounds: int
+) -> list[str]:
+    """Every configuration runs at once (idle while another is measured); the rounds interleave
+    them, so a slower minute on this machine does not fall on one configuration only. The
+    median round of each is reported."""
+    runs: dict[tuple[str, int], list[Measurement]] = {}
     log = Path(tempfile.gettempdir()) / "bench-workers.log"
-    for count in workers:
-        with Service(database_url, count, log) as service:
-            for name, request in QUERIES.items():
-                body = json.dumps(request)
-                _check_answer(service.url, body)
-                run_wrk(service.url + "/graphql", body, 3, connections)  # warm-up
-                rps, p50, p99, errors = run_wrk(service.url + "/graphql", body, seconds, connections)
-                results.append(Measurement(name, count, rps, p50, p99, errors))
-            held[count] = asyncio.run(_count(database_url, API_CONNECTIONS))
-    return report(results, held, seconds, connections)
+    with contextlib.ExitStack() as stack:
+        services = {count: stack.enter_context(Service(database_url, count, log)) for count in workers}
+        for service in services.values():
+            for request in QUERIES.values():
+                _check_answer(service.url, json.dumps(request))
+                run_wrk(service.url + "/graphql", json.dumps(request), 3, connections)  # warm-up
+        for _ in range(rounds):
+            for count, service in services.items():
+                for name, request in QUERIES.items():
+                    cpu = service.cpu_seconds()
+                    answers, duration, p50, p99, failed = run_wrk(
+                        service.url + "/graphql", json.dumps(request), seconds, connections
+                    )
+                    per_cpu = answers / max(service.cpu_seconds() - cpu, 1e-9)
+                    measured = Measurement(name, count, answers / duration, p50, p99, failed, per_cpu)
+                    runs.setdefault((name, count), []).append(measured)
+        held = asyncio.run(_count(database_url, API_CONNECTIONS)) / sum(workers)
+    results = [sorted(found, key=lambda m: m.rps)[len(found) // 2] for found in runs.values()]
+    return report(sorted(results, key=lambda m: (m.workers, m.query)), held, seconds, connections, rounds)
 
 
-def report(results: list[Measurement], held: dict[int, int], seconds: float, connections: int) -> list[str]:
-    base = {r.query: r.rps for r in results if r.workers == min(held)}
+def report(
+    results: list[Measurement], held: float, seconds: float, connections: int, rounds: int
+) -> list[str]:
+    fewest = min(r.workers for r in results)
+    base = {r.query: r.rps for r in results if r.workers == fewest}
     lines = [
-        f"`serve --workers N`, wrk -t2 -c{connections} -d{seconds:g}s on loopback, {os.cpu_count()} CPUs "
-        "(PostgreSQL and wrk on the same machine)",
+        f"`serve --workers N`, wrk -t2 -c{connections} -d{seconds:g}s on loopback, median of {rounds} "
+        f"interleaved rounds, {os.cpu_count()} CPUs (PostgreSQL and wrk on the same machine)",
         "",
-        "| query | workers | req/s | vs 1 worker | p50 ms | p99 ms | failed | API connections held |",
+        "| query | workers | req/s | vs fewest workers | p50 ms | p99 ms | failed | answers per API CPU-second |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         ratio = r.rps / base[r.query] if base.get(r.query) else 0.0
         lines.append(
-            f"| {r.query} | {r.workers} | {r.rps:.0f} | {ratio:.2f}x | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
-            f"{r.errors} | {held[r.workers]} |"
+            f"| {r.query} | {r.workers} | {r.rps:.0f} | {ratio:.2f}x | "
+            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | {r.per_cpu_second:.0f} |"
         )
+    lines += [
+        "",
+        f"Database connections held per worker after the load: {held:.1f} (the pool's bound: DB_POOL_MAX_SIZE)",
+    ]
     return lines
 
 
@@ -190,15 +230,20 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per measurement (default 10)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported")
     args = parser.parse_args()
-    if not all(1 <= w <= 16 for w in args.workers) or not 1 <= args.seconds <= 120:
-        raise SystemExit("workers must be 1..16 and seconds 1..120")
+    if (
+        not all(1 <= w <= 16 for w in args.workers)
+        or not 1 <= args.seconds <= 120
+        or not 1 <= args.rounds <= 10
+    ):
+        raise SystemExit("workers must be 1..16, seconds 1..120 and rounds 1..10")
     database_url = os.environ.get("DATABASE_URL") or start_embedded(PROJECT_ROOT / ".pgdata-bench-workers")
     host = database_url.split("@")[-1].split("/")[0].split(":")[0]
     if host not in ("", "127.0.0.1", "localhost", "::1"):
         raise SystemExit("bench.workers loads loopback only: DATABASE_URL must be on this machine")
-    print("\n".join(measure(database_url, args.workers, args.seconds, args.connections)))
+    print("\n".join(measure(database_url, args.workers, args.seconds, args.connections, args.rounds)))
 
 
 if __name__ == "__main__":
