@@ -144,7 +144,7 @@ class ReadDatabase:
         return (
             not self.down
             and state.answers is True
-            and state.release_checksum is not None
+            and bool(state.release_checksum)  # it holds a data release
             and (state.lag_seconds or 0.0) <= max_lag_s
         )
 
