@@ -20,7 +20,9 @@ MARKER = "\ue000s"
 
 
 def _sentinel(index: int) -> str:
-    return f"\ue000Var{index}\ue001"
+    # Spaces, mixed case and LIKE wildcards around it: a plan that trims, folds case or
+    # escapes a value changes the sentinel, so that value is found to be structural.
+    return f" %_\ue000Var{index}\ue001_% "
 
 
 def _core(index: int) -> str:

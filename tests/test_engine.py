@@ -146,3 +146,8 @@ async def test_strings_that_shape_the_statement_are_part_of_the_key(pool: asyncp
         assert answers[0] == answers[1], variables
     # The search text is trimmed and the cursor decoded in Python: each value is its own plan.
     assert schema.engine.planned == 3
+    # ... so a new text is checked again, never replayed into the statement unchecked.
+    too_long = await schema.execute(query, variable_values={"q": "x" * 250, "after": None},
+                                    context_value=Context(db=QueryRunner(pool)))  # fmt: skip
+    assert too_long.errors
+    assert too_long.errors[0].extensions == {"code": "BAD_USER_INPUT"}
