@@ -104,8 +104,6 @@ async def test_no_name_belongs_to_two_agents(db: asyncpg.Connection) -> None:
 # Approved agents whose approval sources name no pivotal trial (biosimilars approved on the
 # "totality of evidence"; pyrotinib's NMPA notices). Each is explained in the approval's notes.
 # The check fails both when a new gap appears and when one of these is closed.
-# Biosimilars approved on comparative data and NMPA approvals whose notices name no trial
-# (each approval states why in no_pivotal_trial_reason).
 KNOWN_GAPS = {"pertuzumab-dpzb", "pyrotinib", "trastuzumab-dttb", "trastuzumab-pkrb", "trastuzumab-strf"}
 
 
