@@ -57,6 +57,7 @@ class Measurement:
     p99_ms: float
     errors: int
     per_cpu_second: float  # answers per second of CPU the API processes used (PostgreSQL excluded)
+    database_cpu_ms: float | None  # PostgreSQL's CPU per answer (known for the embedded server)
 
 
 def free_port() -> int:
@@ -114,6 +115,22 @@ def _check_answer(url: str, body: str) -> None:
         raise SystemExit(f"the benchmark query fails: {answer}")
 
 
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process `root` and its children, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(entry.name) == root or int(fields[1]) == root:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 class Service:
     """`serve --workers N` on a free loopback port, stopped with SIGTERM."""
 
@@ -137,19 +154,8 @@ class Service:
         return self
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) of the service's processes: the parent and its workers."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(entry.name) == self.process.pid or int(fields[1]) == self.process.pid:
-                total += (int(fields[11]) + int(fields[12])) / ticks
-        return total
+        """CPU time of the service's processes: the parent and its workers."""
+        return cpu_seconds(self.process.pid)
 
     def __exit__(self, *exc: object) -> None:
         self.process.terminate()
@@ -171,7 +177,12 @@ async def _count(url: str, statement: str) -> int:
 
 
 def measure(
-    database_url: str, workers: list[int], seconds: float, connections: int, rounds: int
+    database_url: str,
+    workers: list[int],
+    seconds: float,
+    connections: int,
+    rounds: int,
+    postmaster: int | None,
 ) -> list[str]:
     """Every configuration runs at once (idle while another is measured); the rounds interleave
     them, so a slower minute on this machine does not fall on one configuration only. The
@@ -187,12 +198,19 @@ def measure(
         for _ in range(rounds):
             for count, service in services.items():
                 for name, request in QUERIES.items():
-                    cpu = service.cpu_seconds()
+                    cpu, database_cpu = service.cpu_seconds(), cpu_seconds(postmaster) if postmaster else 0.0
                     answers, duration, p50, p99, failed = run_wrk(
                         service.url + "/graphql", json.dumps(request), seconds, connections
                     )
                     per_cpu = answers / max(service.cpu_seconds() - cpu, 1e-9)
-                    measured = Measurement(name, count, answers / duration, p50, p99, failed, per_cpu)
+                    per_answer = (
+                        (cpu_seconds(postmaster) - database_cpu) * 1000 / max(answers, 1)
+                        if postmaster
+                        else None
+                    )
+                    measured = Measurement(
+                        name, count, answers / duration, p50, p99, failed, per_cpu, per_answer
+                    )
                     runs.setdefault((name, count), []).append(measured)
         held = asyncio.run(_count(database_url, API_CONNECTIONS)) / sum(workers)
     results = [sorted(found, key=lambda m: m.rps)[len(found) // 2] for found in runs.values()]
@@ -208,14 +226,16 @@ def report(
         f"`serve --workers N`, wrk -t2 -c{connections} -d{seconds:g}s on loopback, median of {rounds} "
         f"interleaved rounds, {os.cpu_count()} CPUs (PostgreSQL and wrk on the same machine)",
         "",
-        "| query | workers | req/s | vs fewest workers | p50 ms | p99 ms | failed | answers per API CPU-second |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| query | workers | req/s | vs fewest workers | p50 ms | p99 ms | failed | answers per API CPU-second "
+        "| PostgreSQL CPU ms per answer |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         ratio = r.rps / base[r.query] if base.get(r.query) else 0.0
         lines.append(
             f"| {r.query} | {r.workers} | {r.rps:.0f} | {ratio:.2f}x | "
-            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | {r.per_cpu_second:.0f} |"
+            f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | {r.per_cpu_second:.0f} | "
+            f"{'-' if r.database_cpu_ms is None else f'{r.database_cpu_ms:.2f}'} |"
         )
     lines += [
         "",
@@ -239,11 +259,20 @@ def main() -> None:
         or not 1 <= args.rounds <= 10
     ):
         raise SystemExit("workers must be 1..16, seconds 1..120 and rounds 1..10")
-    database_url = os.environ.get("DATABASE_URL") or start_embedded(PROJECT_ROOT / ".pgdata-bench-workers")
+    pgdata = PROJECT_ROOT / ".pgdata-bench-workers"
+    database_url = os.environ.get("DATABASE_URL") or start_embedded(pgdata)
+    # The embedded server's CPU is measured too (its postmaster and backends).
+    postmaster = (
+        None if os.environ.get("DATABASE_URL") else int((pgdata / "postmaster.pid").read_text().split()[0])
+    )
     host = database_url.split("@")[-1].split("/")[0].split(":")[0]
     if host not in ("", "127.0.0.1", "localhost", "::1"):
         raise SystemExit("bench.workers loads loopback only: DATABASE_URL must be on this machine")
-    print("\n".join(measure(database_url, args.workers, args.seconds, args.connections, args.rounds)))
+    print(
+        "\n".join(
+            measure(database_url, args.workers, args.seconds, args.connections, args.rounds, postmaster)
+        )
+    )
 
 
 if __name__ == "__main__":
