@@ -67,9 +67,10 @@ def create_app(settings: Settings, database_url: str, schema: TherapySchema | No
     if EXAMPLES_DIR.is_dir():  # a source checkout: the frontend example (examples/)
         routes.append(Mount("/examples", StaticFiles(directory=EXAMPLES_DIR, html=True)))
     metrics = Metrics(settings, schema) if settings.metrics else None
+    running: list[Running] = []
     if metrics is not None:
         routes.append(Route("/metrics", metrics.endpoint))
-    running: list[Running] = []
+        running.append(lambda: metrics.sampling(lambda: app.state.pool))
     if settings.mcp:
         tool_calls = metrics.tool_call if metrics is not None else None
         mcp = MountedMCP(build_mcp_server(schema, settings, lambda: app.state.pool, tool_calls), settings)

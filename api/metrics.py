@@ -2,10 +2,11 @@
 
 Per request (from the request record, api.logs): GraphQL requests by operation and outcome,
 latency, statements, query cost and the time spent waiting for a pooled connection; HTTP
-responses by route and status, with the refusals (429, 503) counted apart. At each scrape:
-the read pool (size, in use, idle, waiting), the plan and document caches (entries, bytes,
-hits and misses), the database's state and the data release served. MCP tool calls are
-counted by tool and outcome (api.mcp_server).
+responses by route and status, with the refusals (429, 503) counted apart. Sampled (at each
+scrape, and every SAMPLE_SECONDS): the read pools (size, in use, idle, waiting per
+database), the plan and document caches (entries, bytes, hits and misses), whether the
+database answers and the data release served. MCP tool calls are counted by tool and
+outcome (api.mcp_server).
 
 Operation names are labels only while there are few of them: the GraphiQL examples' names,
 METRICS_OPERATIONS, and the first METRICS_MAX_OPERATIONS other names seen; every later name
@@ -16,16 +17,17 @@ its body was read), so no client can grow the label set.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
+import tempfile
 import time
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import Any, Literal
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -46,6 +48,9 @@ STATEMENT_BUCKETS = (0, 1, 2, 3, 5, 10, 25, 50, 100)
 WAIT_BUCKETS = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 COST_BUCKETS = (10, 100, 1_000, 10_000, 100_000, 1_000_000)
 RELEASE_CHECK_SECONDS = 1.0
+SAMPLE_SECONDS = 5.0
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+Mode = Literal["livesum", "livemin", "livemax"]
 UNAVAILABLE: tuple[type[BaseException], ...] = (TimeoutError, *DATABASE_ERRORS)
 
 
@@ -92,70 +97,107 @@ def _document_cache(schema: TherapySchema) -> DocumentCache | None:
 
 
 class Metrics:
-    """The service's metrics; `observe` takes each finished request record."""
+    """The service's metrics; `observe` takes each finished request record.
+
+    With worker processes (`serve --workers N`) every worker writes its metrics to the
+    directory PROMETHEUS_MULTIPROC_DIR names (prometheus-client's multiprocess mode, set up
+    by the parent: `prepare_worker_metrics`) and a scrape of any worker reports all of them:
+    counters and histograms summed, pool and cache gauges summed over the live workers. Each
+    worker samples its pools, caches and the served release every SAMPLE_SECONDS.
+    """
 
     def __init__(self, settings: Settings, schema: TherapySchema) -> None:
         self.registry = CollectorRegistry()
         self.names = OperationNames(
             [*example_operation_names(), *settings.metrics_operations], settings.metrics_max_operations
         )
-        self.requests = Counter(
-            f"{PREFIX}_graphql_requests",
-            "GraphQL requests by operation name and outcome (ok, client_error, server_error, unavailable,"
-            " rate_limited, timeout).",
-            ["operation", "outcome"],
-            registry=self.registry,
-        )
-        self.duration = Histogram(
-            f"{PREFIX}_graphql_request_duration_seconds",
-            "Time to answer a GraphQL request, by operation name.",
-            ["operation"],
-            buckets=DURATION_BUCKETS,
-            registry=self.registry,
-        )
-        self.statements = Histogram(
-            f"{PREFIX}_graphql_statements_per_request",
-            "SQL statements run for one GraphQL request (1 when the whole operation is one statement).",
-            buckets=STATEMENT_BUCKETS,
-            registry=self.registry,
-        )
-        self.cost = Histogram(
-            f"{PREFIX}_graphql_query_cost",
-            "Estimated cost of the GraphQL requests that were costed.",
-            buckets=COST_BUCKETS,
-            registry=self.registry,
-        )
-        self.pool_wait = Histogram(
-            f"{PREFIX}_db_pool_wait_seconds",
-            "Time one request waited for pooled database connections.",
-            buckets=WAIT_BUCKETS,
-            registry=self.registry,
-        )
-        self.responses = Counter(
-            f"{PREFIX}_http_responses",
-            "HTTP responses by route and status.",
-            ["route", "status"],
-            registry=self.registry,
-        )
-        self.refusals = Counter(
-            f"{PREFIX}_http_refusals",
-            "Requests refused: 429 (rate limit) and 503 (load shed, pool busy or database unavailable).",
-            ["status"],
-            registry=self.registry,
-        )
-        self.tool_calls = Counter(
-            f"{PREFIX}_mcp_tool_calls",
-            "MCP tool calls by tool and outcome (ok or error).",
-            ["tool", "outcome"],
-            registry=self.registry,
-        )
-        for status in ("429", "503"):
-            self.refusals.labels(status)
-        self.registry.register(_StateCollector(self, schema))
+        self.engine = schema.engine
+        self.documents = _document_cache(schema)
+        self._declare_requests()
+        self._declare_state()
         self.pool: asyncpg.Pool | None = None
         self.release: DataRelease | None = None
         self.release_checked = 0.0
-        self.database_up: bool | None = None
+        self._counted = {"plan": (0, 0), "document": (0, 0)}  # hits and misses reported so far
+
+    def _counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+        return Counter(f"{PREFIX}_{name}", documentation, labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, buckets: Sequence[float], labels: Sequence[str] = ()
+    ) -> Histogram:
+        return Histogram(f"{PREFIX}_{name}", documentation, labels, buckets=buckets, registry=self.registry)
+
+    def _gauge(
+        self, name: str, documentation: str, labels: Sequence[str] = (), mode: Mode = "livesum"
+    ) -> Gauge:
+        return Gauge(
+            f"{PREFIX}_{name}", documentation, labels, multiprocess_mode=mode, registry=self.registry
+        )
+
+    def _declare_requests(self) -> None:
+        self.requests = self._counter(
+            "graphql_requests",
+            "GraphQL requests by operation name and outcome (ok, client_error, server_error, unavailable,"
+            " rate_limited, timeout).",
+            ["operation", "outcome"],
+        )
+        self.duration = self._histogram(
+            "graphql_request_duration_seconds",
+            "Time to answer a GraphQL request, by operation name.",
+            DURATION_BUCKETS,
+            ["operation"],
+        )
+        self.statements = self._histogram(
+            "graphql_statements_per_request",
+            "SQL statements run for one GraphQL request (1 when the whole operation is one statement).",
+            STATEMENT_BUCKETS,
+        )
+        self.cost = self._histogram(
+            "graphql_query_cost", "Estimated cost of the GraphQL requests that were costed.", COST_BUCKETS
+        )
+        self.pool_wait = self._histogram(
+            "db_pool_wait_seconds", "Time one request waited for pooled database connections.", WAIT_BUCKETS
+        )
+        self.responses = self._counter(
+            "http_responses", "HTTP responses by route and status.", ["route", "status"]
+        )
+        self.refusals = self._counter(
+            "http_refusals",
+            "Requests refused: 429 (rate limit) and 503 (load shed, pool busy or database unavailable).",
+            ["status"],
+        )
+        for status in ("429", "503"):
+            self.refusals.labels(status)
+        self.tool_calls = self._counter(
+            "mcp_tool_calls", "MCP tool calls by tool and outcome (ok or error).", ["tool", "outcome"]
+        )
+
+    def _declare_state(self) -> None:
+        self.pool_size = self._gauge("db_pool_size", "Connections the read pools hold.", ["database"])
+        self.pool_max = self._gauge("db_pool_max_size", "Connections the read pools may hold.", ["database"])
+        self.pool_connections = self._gauge(
+            "db_pool_connections", "Pool connections by state.", ["database", "state"]
+        )
+        self.pool_waiting = self._gauge(
+            "db_pool_waiting", "Requests waiting for a pooled connection now.", ["database"]
+        )
+        self.cache_entries = self._gauge("cache_entries", "Entries cached.", ["cache"])
+        self.cache_bytes = self._gauge("cache_bytes", "Estimated size of a cache.", ["cache"])
+        self.cache_lookups = self._counter(
+            "cache_lookups", "Cache lookups by cache and result.", ["cache", "result"]
+        )
+        self.database_up = self._gauge(
+            "database_up", "1 when the database answered the last check.", mode="livemin"
+        )
+        self.release_info = self._gauge(
+            "data_release_info", "The data release served (value 1).", ["version", "checksum"], mode="livemax"
+        )
+        self.release_loaded = self._gauge(
+            "data_release_loaded_timestamp_seconds",
+            "When the served data release was loaded (Unix time).",
+            mode="livemax",
+        )
 
     def observe(self, record: RequestRecord) -> None:
         self.responses.labels(route_label(record.path), str(record.status)).inc()
@@ -175,131 +217,99 @@ class Metrics:
     def tool_call(self, tool: str, ok: bool) -> None:
         self.tool_calls.labels(tool, "ok" if ok else "error").inc()
 
-    async def refresh(self, pool: asyncpg.Pool) -> None:
-        """What a scrape reports beside the counters: the served release, read at most once a second."""
+    # --- the state, sampled -------------------------------------------------------------------
+
+    def sample(self) -> None:
+        """This process's pools and caches, as gauges and counters."""
+        for name, pool in _pools(self.pool):
+            size, idle = pool.get_size(), pool.get_idle_size()
+            self.pool_size.labels(name).set(size)
+            self.pool_max.labels(name).set(pool.get_max_size())
+            self.pool_connections.labels(name, "in_use").set(size - idle)
+            self.pool_connections.labels(name, "idle").set(idle)
+            self.pool_waiting.labels(name).set(pool.waiting if isinstance(pool, ReadPool) else 0)
+        engine = self.engine
+        self._cache("plan", len(engine), engine.cached_bytes, engine.reused, engine.planned)
+        if self.documents is not None:
+            documents = self.documents
+            self._cache("document", len(documents), documents.bytes, documents.hits, documents.misses)
+
+    def _cache(self, cache: str, entries: int, size: int, hits: int, misses: int) -> None:
+        self.cache_entries.labels(cache).set(entries)
+        self.cache_bytes.labels(cache).set(size)
+        counted_hits, counted_misses = self._counted[cache]
+        self.cache_lookups.labels(cache, "hit").inc(hits - counted_hits)
+        self.cache_lookups.labels(cache, "miss").inc(misses - counted_misses)
+        self._counted[cache] = (hits, misses)
+
+    async def sample_release(self, pool: asyncpg.Pool) -> None:
+        """The served release and whether the database answers, read at most once a second."""
         self.pool = pool
         if time.monotonic() - self.release_checked < RELEASE_CHECK_SECONDS:
             return
         self.release_checked = time.monotonic()
         try:
             async with asyncio.timeout(1.0):
-                self.release = await latest_release(pool)
-            self.database_up = True
+                release = await latest_release(pool)
         except UNAVAILABLE:
-            self.database_up = False
+            self.database_up.set(0)
+            return
+        self.database_up.set(1)
+        if release is not None and release != self.release:
+            if self.release is not None:
+                self.release_info.labels(self.release.version, self.release.checksum).set(0)
+            self.release_info.labels(release.version, release.checksum).set(1)
+            self.release_loaded.set(release.loaded_at.timestamp())
+            self.release = release
+
+    @contextlib.asynccontextmanager
+    async def sampling(self, pool: Callable[[], asyncpg.Pool]) -> AsyncIterator[None]:
+        """While the app serves: sample every SAMPLE_SECONDS, so that a scrape answered by another
+        worker process reports this one's state too; at the end this process's gauges go."""
+
+        async def sample_forever() -> None:
+            while True:
+                with contextlib.suppress(*UNAVAILABLE):
+                    await self.sample_release(pool())
+                    self.sample()
+                await asyncio.sleep(SAMPLE_SECONDS)
+
+        task = asyncio.create_task(sample_forever(), name="metrics-sampler")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            if multiprocess_directory() is not None:
+                multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
     async def endpoint(self, request: Request) -> Response:
-        await self.refresh(request.app.state.pool)
+        await self.sample_release(request.app.state.pool)
+        self.sample()
+        registry = self.registry
+        if multiprocess_directory() is not None:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(
-            encoder(self.registry), media_type=content_type, headers={"Cache-Control": "no-store"}
-        )
+        return Response(encoder(registry), media_type=content_type, headers={"Cache-Control": "no-store"})
 
 
-def _gauge(name: str, documentation: str, value: float, labels: dict[str, str] | None = None) -> Metric:
-    family = GaugeMetricFamily(name, documentation, labels=list(labels or {}))
-    family.add_metric(list((labels or {}).values()), value)
-    return family
+def _pools(pool: Any) -> list[tuple[str, Any]]:
+    """(database, pool): one pool, or one per database when reads also go to standbys (db.replicas)."""
+    if pool is None:
+        return []
+    databases = getattr(pool, "databases", None)
+    return [(d.name, d.pool) for d in databases] if databases is not None else [("primary", pool)]
 
 
-def _lookups(name: str, documentation: str, hits: int, misses: int) -> Iterator[Metric]:
-    family = CounterMetricFamily(name, documentation, labels=["result"])
-    family.add_metric(["hit"], hits)
-    family.add_metric(["miss"], misses)
-    yield family
-    total = hits + misses
-    yield _gauge(
-        name.removesuffix("_lookups") + "_hit_ratio", "Hits per lookup so far.", hits / total if total else 0
-    )
+def multiprocess_directory() -> str | None:
+    return os.environ.get(MULTIPROCESS_DIRECTORY) or None
 
 
-class _StateCollector(Collector):
-    """Read at each scrape: the pool, the caches, the database and the data release."""
-
-    def __init__(self, metrics: Metrics, schema: TherapySchema) -> None:
-        self.metrics = metrics
-        self.engine = schema.engine
-        self.documents = _document_cache(schema)
-
-    def collect(self) -> Iterator[Metric]:
-        yield from self._pool()
-        yield from self._caches()
-        yield from self._release()
-
-    def _pool(self) -> Iterator[Metric]:
-        pool: Any = self.metrics.pool
-        if pool is None:
-            return
-        # One pool, or one per database when reads also go to standbys (db.replicas).
-        databases = getattr(pool, "databases", None)
-        pools = [(d.name, d.pool) for d in databases] if databases is not None else [("primary", pool)]
-        families = {
-            "size": GaugeMetricFamily(
-                f"{PREFIX}_db_pool_size", "Connections the pool holds.", labels=["database"]
-            ),
-            "max": GaugeMetricFamily(
-                f"{PREFIX}_db_pool_max_size", "Connections the pool may hold.", labels=["database"]
-            ),
-            "state": GaugeMetricFamily(
-                f"{PREFIX}_db_pool_connections", "Pool connections by state.", labels=["database", "state"]
-            ),
-            "waiting": GaugeMetricFamily(
-                f"{PREFIX}_db_pool_waiting",
-                "Requests waiting for a pooled connection now.",
-                labels=["database"],
-            ),
-        }
-        for name, each in pools:
-            size, idle = each.get_size(), each.get_idle_size()
-            families["size"].add_metric([name], size)
-            families["max"].add_metric([name], each.get_max_size())
-            families["state"].add_metric([name, "in_use"], size - idle)
-            families["state"].add_metric([name, "idle"], idle)
-            families["waiting"].add_metric([name], each.waiting if isinstance(each, ReadPool) else 0)
-        yield from families.values()
-
-    def _caches(self) -> Iterator[Metric]:
-        engine = self.engine
-        yield _gauge(
-            f"{PREFIX}_plan_cache_entries", "Planned operations cached (schema.engine).", len(engine)
-        )
-        yield _gauge(f"{PREFIX}_plan_cache_bytes", "Estimated size of the plan cache.", engine.cached_bytes)
-        yield from _lookups(
-            f"{PREFIX}_plan_cache_lookups", "Plan cache lookups by result.", engine.reused, engine.planned
-        )
-        if self.documents is not None:
-            documents = self.documents
-            yield _gauge(
-                f"{PREFIX}_document_cache_entries", "Parsed and validated documents cached.", len(documents)
-            )
-            yield _gauge(
-                f"{PREFIX}_document_cache_bytes", "Estimated size of the document cache.", documents.bytes
-            )
-            yield from _lookups(
-                f"{PREFIX}_document_cache_lookups",
-                "Document cache lookups by result.",
-                documents.hits,
-                documents.misses,
-            )
-
-    def _release(self) -> Iterator[Metric]:
-        metrics = self.metrics
-        if metrics.database_up is not None:
-            yield _gauge(
-                f"{PREFIX}_database_up",
-                "1 when the database answered the last check.",
-                float(metrics.database_up),
-            )
-        release = metrics.release
-        if release is not None:
-            yield _gauge(
-                f"{PREFIX}_data_release_info",
-                "The data release served (value 1).",
-                1,
-                {"version": release.version, "checksum": release.checksum},
-            )
-            yield _gauge(
-                f"{PREFIX}_data_release_loaded_timestamp_seconds",
-                "When the served data release was loaded (Unix time).",
-                release.loaded_at.timestamp(),
-            )
+def prepare_worker_metrics() -> str:
+    """In the parent, before worker processes start: an empty directory where they all write
+    their metrics (prometheus-client's multiprocess mode; workers read it at import)."""
+    directory = tempfile.mkdtemp(prefix="therapy-metrics-")
+    os.environ[MULTIPROCESS_DIRECTORY] = directory
+    return directory

@@ -30,6 +30,7 @@ from uvicorn.supervisors import Multiprocess
 
 from api.app import create_app
 from api.logs import configure_logging
+from api.metrics import prepare_worker_metrics
 from api.server import guarded_protocol
 from config.settings import Settings
 from db.readpool import UNAVAILABLE_ERRORS
@@ -105,6 +106,8 @@ def serve_workers(settings: Settings, api_url: str, sock: socket.socket) -> int:
             "PORT": str(settings.port),
         }
     )
+    if settings.metrics:
+        prepare_worker_metrics()  # /metrics of any worker reports every worker's
     config = Config(
         "api.workers:worker_app",
         factory=True,

@@ -6,8 +6,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.app import create_app
 from api.logs import RequestIdFilter, configure_logging, json_formatter, operation_name
 from api.metrics import OperationNames, route_label
-from config.settings import Settings
+from config.settings import PROJECT_ROOT, Settings
 from db.roles import reader_url
 from tests.conftest import serve
 
@@ -97,13 +101,14 @@ def check_request_metrics(found: Samples) -> None:
 
 
 def check_state_metrics(found: Samples) -> None:
-    assert value(found, "therapy_plan_cache_lookups_total", result="hit") >= 2
-    assert value(found, "therapy_plan_cache_lookups_total", result="miss") >= 2
-    assert 0 < value(found, "therapy_plan_cache_hit_ratio") < 1
-    assert value(found, "therapy_plan_cache_entries") >= 2
-    assert value(found, "therapy_document_cache_lookups_total", result="hit") >= 1
-    assert value(found, "therapy_document_cache_entries") >= 2
+    assert value(found, "therapy_cache_lookups_total", cache="plan", result="hit") >= 2
+    assert value(found, "therapy_cache_lookups_total", cache="plan", result="miss") >= 2
+    assert value(found, "therapy_cache_entries", cache="plan") >= 2
+    assert value(found, "therapy_cache_bytes", cache="plan") > 0
+    assert value(found, "therapy_cache_lookups_total", cache="document", result="hit") >= 1
+    assert value(found, "therapy_cache_entries", cache="document") >= 2
     assert value(found, "therapy_db_pool_size", database="primary") >= 1
+    assert value(found, "therapy_db_pool_connections", database="primary", state="idle") >= 1
     assert value(found, "therapy_db_pool_waiting", database="primary") == 0
     assert value(found, "therapy_database_up") == 1
     release = [
@@ -111,6 +116,7 @@ def check_state_metrics(found: Samples) -> None:
     ]
     assert len(release) == 1
     assert dict(release[0])["version"]
+    assert value(found, "therapy_data_release_loaded_timestamp_seconds") > 1.7e9
 
 
 def check_log_lines(text: str) -> None:
@@ -241,3 +247,44 @@ def test_operation_names() -> None:
         "other",
         "/",
     ]
+
+
+WORKER = """
+import sys
+from types import SimpleNamespace
+from api.logs import RequestRecord
+from api.metrics import Metrics
+from config.settings import PROJECT_ROOT, Settings
+from schema.schema import build_schema
+
+metrics = Metrics(Settings.from_env({}), build_schema())
+for _ in range(int(sys.argv[1])):
+    record = RequestRecord("id", "POST", "/graphql", status=200, operation="Shared", cost=5)
+    record.tally.statements = 1
+    metrics.observe(record)
+metrics.pool = SimpleNamespace(get_size=lambda: 3, get_idle_size=lambda: 1, get_max_size=lambda: 10)
+metrics.sample()
+"""
+SCRAPE = """
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+registry = CollectorRegistry()
+multiprocess.MultiProcessCollector(registry)
+print(generate_latest(registry).decode())
+"""
+
+
+def test_worker_processes_are_reported_together(tmp_path: Path) -> None:
+    """With `serve --workers N`, a scrape of one worker reports every worker's metrics."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for requests in (2, 3):  # two worker processes
+        subprocess.run([sys.executable, "-c", WORKER, str(requests)], env=env, check=True, timeout=120)
+    scrape = subprocess.run(
+        [sys.executable, "-c", SCRAPE], env=env, check=True, timeout=120, capture_output=True, text=True
+    )
+    found = samples(scrape.stdout)
+    assert value(found, "therapy_graphql_requests_total", operation="Shared", outcome="ok") == 5
+    assert value(found, "therapy_graphql_statements_per_request_sum") == 5
+    assert value(found, "therapy_graphql_query_cost_sum") == 25
+    # Gauges of live workers are summed (these exited without marking themselves dead).
+    assert value(found, "therapy_db_pool_connections", database="primary", state="in_use") == 4
+    assert value(found, "therapy_db_pool_size", database="primary") == 6
