@@ -4,6 +4,7 @@ rollback serves an earlier release again."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shutil
@@ -19,6 +20,7 @@ import yaml
 
 from api.app import create_app
 from config.settings import Settings
+from db import migrate
 from db.queries import QueryRunner
 from db.release import EXPORT, SEED, all_releases, latest_release, release_changes, release_files_of
 from db.roles import reader_url
@@ -416,3 +418,52 @@ async def test_changed_files_with_an_old_version_get_a_new_one(
     assert [c.change for c in changes] == ["removed"]
     # Put B back for the other tests.
     await seed(connection, history.b, force=True)
+
+
+async def test_releases_loaded_before_the_history(databases: Databases) -> None:
+    """Migration 0011 on a database with releases: versions made unique, each one's previous set;
+    the served one keeps its entities and files at the next seeding of the same files."""
+    url = await databases.create("legacy")
+    await asyncio.to_thread(migrate.upgrade, url, "0010")
+    connection = await asyncpg.connect(url)
+    try:
+        for checksum in ("a" * 64, "b" * 64):
+            await connection.execute(
+                "INSERT INTO data_releases (version, checksum, file_count, counts) VALUES ($1, $2, 1, '{}')",
+                "2026.1.0",
+                checksum,
+            )
+        await asyncio.to_thread(migrate.upgrade, url)
+        rows = await connection.fetch("SELECT version, previous_id, served_at FROM data_releases ORDER BY id")
+        assert [r["version"] for r in rows] == ["2026.1.0", "2026.1.0+2"]
+        assert rows[0]["previous_id"] is None
+        assert rows[1]["previous_id"] is not None
+        assert all(r["served_at"] is not None for r in rows)
+        # Nothing kept for them: no diff to tell.
+        assert await release_changes(connection, "2026.1.0", "2026.1.0+2") == []
+    finally:
+        await connection.close()
+
+
+async def test_a_release_without_kept_entities_keeps_them_at_the_next_seeding(
+    history: History, databases: Databases
+) -> None:
+    url = await migrated_database(databases, "backfill")
+    connection = await asyncpg.connect(url)
+    try:
+        await seed(connection, history.a)
+        served = await latest_release(connection)
+        assert served is not None
+        # As if it had been loaded before releases kept anything.
+        await connection.execute("DELETE FROM release_entities")
+        await connection.execute("DELETE FROM release_files")
+        assert await release_files_of(connection, served.id, EXPORT) == {}
+        again = await seed(connection, history.a)
+        assert again.loaded is False
+        files = await release_files_of(connection, served.id, EXPORT)
+        assert b"The first release of this history" in files[CHANGELOG]
+        assert set(files) == set(history.export_a)
+        assert await release_files_of(connection, served.id, SEED)
+        assert await connection.fetchval("SELECT count(*) FROM release_entities") > 1000
+    finally:
+        await connection.close()
