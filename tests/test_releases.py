@@ -90,7 +90,9 @@ def make_release_b(a: Path, b: Path) -> Edits:
     warning removed and a new version."""
     _copy(a, b)
     dataset = load_dataset(a)
-    agent = next(e for e in dataset.of("agent") if e.file.endswith("her2/agents.yaml"))
+    agent = next(
+        e for e in dataset.of("agent") if e.file.endswith("her2/agents.yaml") and len(e.data["sources"]) > 1
+    )
     trial = next(
         e
         for e in dataset.of("trial")
@@ -115,6 +117,8 @@ def make_release_b(a: Path, b: Path) -> Edits:
     def rename(data: dict[str, Any]) -> None:
         (entry,) = [e for e in data["agents"] if e["slug"] == edits.agent]
         entry["name"] = edits.old_name + " (renamed)"
+        # The same sources in another order: a set, so no change.
+        entry["sources"] = list(reversed(entry["sources"]))
 
     def retitle(data: dict[str, Any]) -> None:
         (entry,) = [e for e in data["trials"] if e["slug"] == edits.trial]
@@ -299,6 +303,7 @@ async def test_release_changes_in_graphql_on_both_executors(history: History) ->
     ]
     removed = by_key[edits.warning]
     assert removed["change"] == "REMOVED"
+    assert removed["label"].startswith("FDA ")  # regulator, agent and event: warnings have no name
     assert {f["field"] for f in removed["fields"]} >= {"slug", "agent"}
     assert all(f["newValue"] is None for f in removed["fields"])
     releases = data["dataReleases"]
