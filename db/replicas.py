@@ -405,7 +405,8 @@ class ReadPools:
     async def same_release(self, checksum: str) -> bool:
         """Whether every database that answered this request serves release `checksum` now.
         Read after the answer, on top of `checksum` read before it, this proves the answer
-        is of that release: a database's release only moves forward."""
+        is of that release: a database's state only moves forward (a release replaced and
+        served again by a rollback while one request was answered is not told apart)."""
         route = _ROUTE.get()
         if route is None:
             return False
