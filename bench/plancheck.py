@@ -10,7 +10,8 @@ failing on
     .venv/bin/python -m bench.plancheck --build            # builds one (embedded, throwaway)
 
 Exits 1 and names each failing statement, the plan node and the table; `--explain` prints
-their plans. tests/test_plans.py runs it on an x100 copy.
+their plans, `--slower-than MS` also those of slow statements that pass.
+tests/test_plans.py runs it on an x100 copy.
 """
 
 from __future__ import annotations
@@ -108,8 +109,9 @@ async def samples(connection: asyncpg.Connection, varied: int) -> list[tuple[str
     return chosen
 
 
-async def check(url: str, varied: int = VARIED) -> list[Checked]:
-    """Every benchmark statement checked; those with problems have `problems` set."""
+async def check(url: str, varied: int = VARIED, slower_than_ms: float | None = None) -> list[Checked]:
+    """Every benchmark statement checked; those with problems have `problems` set. The plans of
+    those and of statements slower than `slower_than_ms` are kept as text."""
     compiler = Compiler()
     connection = await asyncpg.connect(url)
     try:
@@ -121,7 +123,8 @@ async def check(url: str, varied: int = VARIED) -> list[Checked]:
             plan = await explain(connection, statement)
             checked = Checked(name, label, sample.ours, plan.get("Execution Time", 0.0))
             checked.problems = problems_of(plan["Plan"], rows)
-            if checked.problems:
+            slow = slower_than_ms is not None and checked.milliseconds > slower_than_ms
+            if checked.problems or slow:
                 checked.plan = await explain_text(connection, statement)
             results.append(checked)
     finally:
@@ -144,6 +147,16 @@ def report(results: list[Checked], show_plans: bool = False) -> str:
                 lines += ["", r.plan, ""]
     else:
         lines += ["", f"plan check passed: {len(results)} statements"]
+    slow = [r for r in results if r.plan and not r.problems]
+    if show_plans and slow:
+        lines += ["", "slow statements (not failing the check):"]
+        for r in slow:
+            lines += [
+                f"- {r.query} ({r.label}, variables {json.dumps(r.variables)}): {r.milliseconds:.1f} ms",
+                "",
+                r.plan,
+                "",
+            ]
     return "\n".join(lines)
 
 
@@ -164,11 +177,11 @@ async def main_async(args: argparse.Namespace) -> int:
     if args.build:
         url, server = await build(args.scale)
     try:
-        results = await check(url, args.varied)
+        results = await check(url, args.varied, args.slower_than)
     finally:
         if server is not None:
             await asyncio.to_thread(server.cleanup)
-    print(report(results, args.explain))
+    print(report(results, args.explain or args.slower_than is not None))
     return 1 if any(r.problems for r in results) else 0
 
 
@@ -181,6 +194,9 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=100, help="scale of the built database (default 100)")
     parser.add_argument("--varied", type=int, default=VARIED, help="varied samples per query (default 3)")
     parser.add_argument("--explain", action="store_true", help="print the plans of failing statements")
+    parser.add_argument(
+        "--slower-than", type=float, metavar="MS", help="also print the plans of statements slower than MS"
+    )
     args = parser.parse_args()
     if not args.build and not args.database_url:
         parser.error("give a database URL or --build")

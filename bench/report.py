@@ -136,7 +136,8 @@ def markdown(results: Results) -> str:
     lines = [
         f"# Benchmark at x{results.scale} data",
         "",
-        f"{c['started']}; {c['cores']} cores shared with other work, so runs are noisy: every (query, mode) "
+        f"{c['started']}, code {c.get('code', 'unknown')}; {c['cores']} cores shared with other work, so runs are "
+        "noisy: every (query, mode) "
         f"is measured on every server in turn, {c['rounds']} interleaved rounds of {c['seconds']:g} s with "
         f"{c['clients']} concurrent clients (wrk on loopback; pgbench for PostgreSQL alone), and the tables "
         "give medians over the rounds. Before each measurement the harness waits until PostgreSQL runs no "

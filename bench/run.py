@@ -44,6 +44,16 @@ LOGS = RESULTS / "servers.log"
 SEED = 20261202
 
 
+def code_version() -> str:
+    """The commit measured, and whether the service's code had uncommitted changes."""
+    git = ["git", "-C", str(PROJECT_ROOT)]
+    head = subprocess.run([*git, "log", "-1", "--format=%h %cd", "--date=format:%Y-%m-%d %H:%M"],
+                          capture_output=True, text=True, timeout=30, check=False).stdout.strip()  # fmt: skip
+    changed = subprocess.run([*git, "status", "--porcelain", "--", "api", "schema", "db", "config"],
+                             capture_output=True, text=True, timeout=30, check=False).stdout.strip()  # fmt: skip
+    return f"{head or 'unknown'}{' with uncommitted changes to api/schema/db/config' if changed else ''}"
+
+
 class Run:
     """One benchmark run: the samples, the servers and what was measured."""
 
@@ -64,6 +74,7 @@ class Run:
                 "samples": args.samples,
                 "check_samples": args.check_samples,
                 "check_seconds": args.check_seconds,
+                "code": code_version(),
             },
             rows=rows,
             targets=[],
