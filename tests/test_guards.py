@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -302,12 +303,30 @@ async def test_pool_busy_answers_503(seeded_url: str, settings: Settings) -> Non
         serve_guarded(one_connection, seeded_url) as (host, port),
         httpx.AsyncClient(base_url=f"http://{host}:{port}", timeout=30) as http,
     ):
-        query = {"query": "{ trials(first: 100) { nodes { slug outcomes { slug sources { slug } } } } }"}
-        responses = await asyncio.gather(*(http.post("/graphql", json=query) for _ in range(12)))
+        # A lock held from outside keeps the only connection busy however fast the machine is.
+        blocker = await asyncpg.connect(seeded_url)
+        try:
+            locked = blocker.transaction()
+            await locked.start()
+            await blocker.execute("LOCK TABLE trials IN ACCESS EXCLUSIVE MODE")
+            query = {"query": "{ trials(first: 100) { nodes { slug outcomes { slug sources { slug } } } } }"}
+            requests = [asyncio.create_task(http.post("/graphql", json=query)) for _ in range(12)]
+            # One request holds the connection behind the lock; the others are answered meanwhile.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(20):
+                    for answered, next_answer in enumerate(asyncio.as_completed(requests), start=1):
+                        await next_answer
+                        if answered == 11:
+                            break
+            await locked.rollback()
+            responses = await asyncio.gather(*requests)
+        finally:
+            await blocker.close()
     statuses = Counter(r.status_code for r in responses)
     assert set(statuses) <= {200, 503}, statuses
     busy = [r for r in responses if r.status_code == 503]
-    assert busy, statuses
+    assert len(busy) == 11, statuses
+    assert statuses[200] == 1, statuses
     assert all(r.headers["retry-after"] == "1" and coded(r) == "SERVER_OVERLOADED" for r in busy)
 
 
