@@ -221,8 +221,10 @@ class PlannedExecution(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         if context.result is None and context.graphql_document is not None and context.query is not None:
+            # The name as the request gave it (None when omitted), as the replay looks it up.
+            operation_name = context._provided_operation_name
             prepared = self.engine.prepare(
-                context.graphql_document, context.query, context.operation_name, context.variables or {}
+                context.graphql_document, context.query, operation_name, context.variables or {}
             )
             if prepared is not None and not prepared.introspection:
                 try:

@@ -170,9 +170,13 @@ async def test_http_replay_of_compiled_operations(
         '{ agents(first: 5, filter: {target: "CD19"}) { totalCount nodes { id name approvals { date } } } }'
     )
     variables_query = "query($n: String!) { agent(name: $n) { name trials { acronym } } }"
+    named_query = "query Named($n: String!) { agent(name: $n) { name } }"
     payloads: list[dict[str, Any]] = [
         {"query": query},
         {"query": variables_query, "variables": {"n": "Kymriah"}},
+        # A named operation sent without operationName (as most clients do) is replayed too.
+        {"query": named_query, "variables": {"n": "Breyanzi"}},
+        {"query": named_query, "operationName": "Named", "variables": {"n": "Breyanzi"}},
     ]
     for payload in payloads:
         first = await client.post("/graphql", json=payload)
