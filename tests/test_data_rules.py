@@ -321,10 +321,6 @@ KNOWN_APPROVALS_WITHOUT_PIVOTAL_TRIAL_OR_REASON: frozenset[str] = frozenset({})
 # Approvals without `type`. (26 at the start; curators shrink this list.)
 KNOWN_APPROVALS_WITHOUT_TYPE: frozenset[str] = frozenset(
     {
-        "ema-breyanzi-2022-lbcl-third-line",
-        "ema-breyanzi-2023-05-05-2l",
-        "ema-breyanzi-2025-03-fl",
-        "ema-breyanzi-2025-11-mcl",
         "ema-yescarta-2022-10-17-2l",
         "fda-aucatzyl-2024-11-08",
         "fda-breyanzi-2021-02-05",
