@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -372,6 +374,48 @@ async def test_typeahead(client: httpx.AsyncClient) -> None:
     assert hits[0]["label"] == "fam-trastuzumab deruxtecan-nxki"
     zuma = (await data(client, '{ suggest(prefix: "zuma", types: [TRIAL], first: 20) { label } }'))["suggest"]
     assert {"ZUMA-1", "ZUMA-7"} <= {h["label"] for h in zuma}
+
+
+async def test_typeahead_picks_one_match_per_entity_the_same_way_every_time(
+    client: httpx.AsyncClient, seeded_url: str
+) -> None:
+    """Of one entity's equally good matches, the shortest text wins, then the first in byte
+    order, then the field: the answer never depends on the order rows happen to come in."""
+    connection = await asyncpg.connect(seeded_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT type, id, label, field, text, lower_text, compact FROM search_index"
+            " WHERE field NOT IN ('title', 'description', 'mechanism')"
+        )
+    finally:
+        await connection.close()
+    prefixes = sorted({r["lower_text"][:2] for r in rows if len(r["lower_text"]) >= 2})[:40]
+    checked = 0
+    for prefix in prefixes:
+        compact = re.sub("[^a-z0-9]+", "", prefix)
+        best: dict[tuple[str, int], tuple[Any, ...]] = {}
+        for r in rows:
+            text = r["lower_text"]
+            starts = text.startswith(prefix)
+            if not (starts or f" {prefix}" in text or (compact and r["compact"].startswith(compact))):
+                continue
+            rank = (-(1.0 if starts else 0.8), len(r["text"]), r["text"].encode(), r["field"])
+            key = (r["type"], r["id"])
+            if key not in best or rank < best[key][0]:
+                best[key] = (rank, r["label"], r["field"], r["text"])
+        query = (
+            "query($p: String!) { suggest(prefix: $p, first: 100) { type label matchedField matchedText } }"
+        )
+        hits = (await data(client, query, {"p": prefix}))["suggest"]
+        by_label: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for (kind, _), (_, label, field, text) in best.items():
+            by_label.setdefault((kind, label), []).append((field, text))
+        for hit in hits:
+            expected = by_label.get((hit["type"], hit["label"]), [])
+            if len(expected) == 1:  # one entity of that type and label: its match is known
+                assert (hit["matchedField"], hit["matchedText"]) == expected[0], (prefix, hit)
+                checked += 1
+    assert checked > 100
 
 
 # --- comparisons and facets -------------------------------------------------------------

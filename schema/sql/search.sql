@@ -37,10 +37,11 @@ scored AS (
 best AS (
     SELECT DISTINCT ON (type, id) * FROM scored
     WHERE score >= :min_score
-    ORDER BY type, id, score DESC, length(text)
+    -- field and text last: one entity's equally good matches always yield the same one
+    ORDER BY type, id, score DESC, length(text), text COLLATE "C", field
 )
 SELECT type, id, key, label, field, text, round(score::numeric, 4)::float8 AS score,
-       row_number() OVER (ORDER BY score DESC, length(label), label) AS rank
+       row_number() OVER (ORDER BY score DESC, length(label), label COLLATE "C", type, id) AS rank
 FROM best
 ORDER BY rank
 LIMIT :first

@@ -12,10 +12,11 @@ WITH matched AS (
       AND (d.lower_text LIKE replace(replace(replace(lower(:prefix), '\', '\\'), '%', '\%'), '_', '\_') || '%'
            OR d.lower_text LIKE '% ' || replace(replace(replace(lower(:prefix), '\', '\\'), '%', '\%'), '_', '\_') || '%'
            OR d.compact LIKE regexp_replace(lower(:prefix), '[^a-z0-9]+', '', 'g') || '%')
-    ORDER BY d.type, d.id, score DESC, length(d.text)
+    -- field and text last: one entity's equally good matches always yield the same one
+    ORDER BY d.type, d.id, score DESC, length(d.text), d.text COLLATE "C", d.field
 )
 SELECT type, id, key, label, field, text, round(score::numeric, 4)::float8 AS score,
-       row_number() OVER (ORDER BY score DESC, length(label), label COLLATE "C") AS rank
+       row_number() OVER (ORDER BY score DESC, length(label), label COLLATE "C", type, id) AS rank
 FROM matched
 ORDER BY rank
 LIMIT :first
