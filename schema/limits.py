@@ -37,10 +37,12 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     parse,
     value_from_ast_untyped,
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.execution.values import get_variable_values
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError
@@ -264,8 +266,11 @@ class CostCalculator:
         values = {}
         for argument in node.arguments or ():
             name = argument.name.value
-            values[name] = value_from_ast_untyped(argument.value, self.variables)
-            self.arguments.check(node, name, values[name])
+            value = value_from_ast_untyped(argument.value, self.variables)
+            if value is Undefined:  # a variable left out, without a default: the argument is absent
+                continue
+            values[name] = value
+            self.arguments.check(node, name, value)
         return values
 
     def multiplier(self, arguments: dict[str, Any], type_name: str, is_list: bool) -> int:
@@ -337,7 +342,11 @@ def operation_cost(
     if not operations:
         return 0
     operation = operations[0]
-    calculator = CostCalculator(schema, fragments, variables, limits or Limits())
+    # Defaults of variables the request left out count as sent (as the execution sees them);
+    # values that do not coerce are reported by the execution, so they are costed as sent.
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    values = variables if isinstance(coerced, list) else coerced.coerced
+    calculator = CostCalculator(schema, fragments, values, limits or Limits())
     cost = calculator.selection_cost(operation.selection_set, schema.get_root_type(operation.operation))
     # Fragments the operation does not spread are checked too: nothing in the document escapes.
     for name in fragments:

@@ -117,6 +117,25 @@ async def test_negative_page_size_cannot_lower_the_cost(client: httpx.AsyncClien
     assert code(response) == "BAD_USER_INPUT"
 
 
+async def test_variable_defaults_are_checked_and_costed_as_sent(client: httpx.AsyncClient) -> None:
+    defaulted = "query($n: Int = 3) { agents(first: $n) { nodes { slug } } }"
+    response, _ = await post(client, {"query": defaulted})
+    body = response.json()
+    assert response.status_code == 200, body
+    assert "errors" not in body, body
+    assert len(body["data"]["agents"]["nodes"]) == 3
+    literal, _ = await post(client, {"query": "{ agents(first: 3) { nodes { slug } } }"})
+    assert body["extensions"]["cost"] == literal.json()["extensions"]["cost"]
+    left_out = "query($n: Int) { agents(first: $n) { nodes { slug } } }"  # no default: the field's own
+    response, _ = await post(client, {"query": left_out})
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json(), response.text
+    assert len(response.json()["data"]["agents"]["nodes"]) == 20
+    too_big = "query($n: Int = 101) { agents(first: $n) { nodes { slug } } }"
+    response, _ = await post(client, {"query": too_big})
+    assert code(response) == "BAD_USER_INPUT"
+
+
 async def test_list_and_text_arguments_are_bounded(client: httpx.AsyncClient) -> None:
     phases = ", ".join(["PHASE_3"] * 101)
     listed, _ = await post(
