@@ -6,6 +6,8 @@ import asyncpg
 
 from db.readpool import ReadPool
 
+CONNECT_TIMEOUT_S = 5.0
+
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Nothing to undo: the read path only runs single SELECT statements, never SET, LISTEN
@@ -21,6 +23,7 @@ async def create_read_pool(
     statement_timeout_ms: int,
     max_waiting: int | None = None,
     acquire_timeout: float | None = None,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
 ) -> ReadPool:
     """Every transaction on this pool is read-only, so a bug in the read path cannot write
     (and the API's role may only SELECT: db.roles). Past `max_waiting` requests waiting for a
@@ -32,6 +35,9 @@ async def create_read_pool(
         acquire_timeout=acquire_timeout,
         min_size=min_size,
         max_size=max_size,
+        # A server that accepts but never answers fails a new connection in seconds, not
+        # asyncpg's default minute, so requests get their 503 while it lasts.
+        timeout=connect_timeout_s,
         # The client gives up a little after the server's own statement timeout.
         command_timeout=statement_timeout_ms / 1000 + 1,
         reset=_keep_session,

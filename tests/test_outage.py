@@ -19,6 +19,7 @@ import pytest
 from api.app import create_app
 from config.settings import PROJECT_ROOT, Settings
 from db import migrate
+from db.pool import create_read_pool
 from seeds.loader import seed
 from tests.conftest import SEEDS_DIR, serve
 
@@ -144,3 +145,30 @@ async def test_outage_answers_503_and_recovers_under_load(
     assert set(statuses) <= {200, 503}, statuses
     assert retry_after <= {"5"}
     assert codes <= {"DATABASE_UNAVAILABLE"}
+
+
+async def test_a_server_that_never_answers_fails_the_connection_in_time() -> None:
+    """A listener that accepts and then stays silent (a hung server, a black-holing proxy)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    started = time.monotonic()
+    try:
+        with pytest.raises(TimeoutError):
+            await create_read_pool(
+                f"postgresql://reader@127.0.0.1:{port}/therapy",
+                min_size=1,
+                max_size=1,
+                statement_timeout_ms=1000,
+                connect_timeout_s=0.5,
+            )
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert time.monotonic() - started < 5
