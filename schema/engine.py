@@ -33,6 +33,7 @@ from schema.binding import (
     string_leaves,
     structural_values,
 )
+from schema.meta import ArgumentCheck
 from schema.planner import Planner, find_operation
 
 logger = logging.getLogger(__name__)
@@ -49,10 +50,16 @@ class Prepared:
     introspection: bool
     size: int
     parameters: tuple[tuple[int, Path], ...] = ()
+    checks: tuple[tuple[str, ArgumentCheck], ...] = ()  # run again on each new value
 
     def arguments(self, variables: dict[str, Any]) -> list[Any]:
         assert self.statement is not None
         return bind(self.statement.arguments(), self.parameters, variables)
+
+    def accepts(self, variables: dict[str, Any]) -> bool:
+        """Whether the checked arguments' new values pass their checks (else: plan again,
+        which reports the problem as the argument's error)."""
+        return all(name in variables and check(variables[name]) is None for name, check in self.checks)
 
 
 # (query, operation, skeleton of the variables) and, for a plan, the structural values
@@ -113,9 +120,11 @@ class Engine:
         if operation is None or operation.operation.value != "query":
             return None
         found = self.cached(query, operation_name, variables)
-        if found is not None:
+        if found is not None and found.accepts(variables):
             self.reused += 1
             return found
+        if found is not None:  # a value its checks refuse: planned (and refused) without caching
+            return self._plan(document, operation, query, variables)[0]
         self.planned += 1
         prepared, structural = self._plan(document, operation, query, variables)
         template = _template_key(query, operation_name, variables)
@@ -137,7 +146,13 @@ class Engine:
             bindings = self._probe(document, operation, variables, statement, paths)
         size = len(query) * 2 + (len(statement.sql) * 2 if statement else 0)
         prepared = Prepared(
-            statement, tuple(plan.errors), plan.data_is_null, plan.introspection, size, bindings.parameters
+            statement,
+            tuple(plan.errors),
+            plan.data_is_null,
+            plan.introspection,
+            size,
+            bindings.parameters,
+            tuple(plan.checks),
         )
         return prepared, bindings.structural
 
@@ -207,6 +222,8 @@ class Engine:
         prepared = self._plans.get(key) if key is not None else None
         if extensions is None or prepared is None or prepared.statement is None:
             return None
+        if not prepared.accepts(variables):
+            return None  # the GraphQL path reports the argument's error
         self.reused += 1
         text: str = await db.fetchval(prepared.statement.sql, *prepared.arguments(variables))
         return b'{"data":' + text.encode() + b',"extensions":' + extensions + b"}"

@@ -253,8 +253,18 @@ def _strings(value: Any) -> Iterator[str]:
         yield from _strings(vars(value))
 
 
-def root_field(*, description: str, graphql_type: Any) -> Callable[[Callable[..., Any]], Any]:
-    """A root field whose function returns a plan (db.sqlbuild.One / Many / Page / Each / None)."""
+ArgumentCheck = Callable[[Any], str | None]
+
+
+def root_field(
+    *, description: str, graphql_type: Any, checks: dict[str, ArgumentCheck] | None = None
+) -> Callable[[Callable[..., Any]], Any]:
+    """A root field whose function returns a plan (db.sqlbuild.One / Many / Page / Each / None).
+
+    `checks` name arguments whose value is checked but passed on unchanged (a problem
+    text, or None): such a value can be bound as a statement parameter, and a cached plan
+    runs the checks again on each new value (schema.engine)."""
+    argument_checks = dict(checks or {})
 
     def wrap(plan_function: Callable[..., Any]) -> Any:
         @functools.wraps(plan_function)
@@ -263,6 +273,9 @@ def root_field(*, description: str, graphql_type: Any) -> Callable[[Callable[...
             for value in _strings(kwargs):
                 if (problem := text_problem(value)) is not None:
                     raise UserInputError(problem)
+            for name, check in argument_checks.items():
+                if name in kwargs and (problem := check(kwargs[name])) is not None:
+                    raise UserInputError(problem)
             return plan_function(*args, **kwargs)
 
         return strawberry.field(
@@ -270,7 +283,7 @@ def root_field(*, description: str, graphql_type: Any) -> Callable[[Callable[...
             description=description,
             graphql_type=graphql_type,
             extensions=[PlannedField()],
-            metadata={"planned": True},
+            metadata={"planned": True, "checks": argument_checks},
         )
 
     return wrap

@@ -30,6 +30,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
     located_error,
 )
 from graphql.execution.values import get_argument_values, get_directive_values, get_variable_values
@@ -67,6 +68,8 @@ class OperationPlan:
     errors: list[GraphQLError] = field(default_factory=list)
     data_is_null: bool = False  # an error in a non-null root field nulls all data
     introspection: bool = False  # asks the schema itself: executed by graphql-core
+    # (variable name, check) of root-field arguments given as a variable (schema.meta.root_field)
+    checks: list[tuple[str, Any]] = field(default_factory=list)
 
 
 def _unwrap(graphql_type: Any) -> Any:
@@ -243,6 +246,7 @@ class Planner:
                 return result
             graphql_field = query_type.fields[name]
             shape = self.shape(graphql_field.type, self._sub(nodes))
+            result.checks += self._variable_checks(root_fields[name], nodes[0])
             try:
                 plan = self._call(root_fields[name], graphql_field, nodes[0])
             except GraphQLError as error:
@@ -258,6 +262,15 @@ class Planner:
     def _root_fields(self) -> dict[str, Any]:
         definition = self.strawberry_schema.query.__strawberry_definition__
         return {self.converter.get_graphql_name(f): f for f in definition.fields}
+
+    def _variable_checks(self, strawberry_field: Any, node: FieldNode) -> list[tuple[str, Any]]:
+        checks = strawberry_field.metadata.get("checks") or {}
+        python_names = {self.converter.get_graphql_name(a): a.python_name for a in strawberry_field.arguments}
+        return [
+            (argument.value.name.value, checks[python_names[argument.name.value]])
+            for argument in node.arguments or ()
+            if isinstance(argument.value, VariableNode) and python_names.get(argument.name.value) in checks
+        ]
 
     def _call(self, strawberry_field: Any, graphql_field: Any, node: FieldNode) -> RootPlan | None:
         if not strawberry_field.metadata.get("planned"):

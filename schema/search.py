@@ -169,11 +169,17 @@ def _compact(query: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", query.lower())
 
 
-def _check_query(query: str, first: int) -> None:
+def search_text_problem(query: str) -> str | None:
+    """The search text is passed to SQL unchanged (trimmed there), so a cached plan can take
+    a new one as a parameter after this check (schema.meta.root_field)."""
     if not _compact(query):
-        raise UserInputError("The search text needs at least one letter or digit.")
+        return "The search text needs at least one letter or digit."
     if len(query) > MAX_QUERY_LENGTH:
-        raise UserInputError(f"The search text is longer than {MAX_QUERY_LENGTH} characters.")
+        return f"The search text is longer than {MAX_QUERY_LENGTH} characters."
+    return None
+
+
+def _check_first(first: int) -> None:
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise UserInputError(f"`first` must be between 1 and {MAX_PAGE_SIZE}; got {first}.")
 
@@ -190,6 +196,7 @@ class SearchQueries:
         "biomarkers and companion diagnostics. "
         "Tolerates typos (`trastuzamab`), partial names (`destiny breast 03`) and ID prefixes (`NCT0352`).",
         graphql_type=list[SearchHit],
+        checks={"query": search_text_problem},
     )
     def search(
         self,
@@ -204,15 +211,16 @@ class SearchQueries:
             float, strawberry.argument(description="Drop hits scoring below this (0.3 to 1).")
         ] = 0.3,
     ) -> Many:
-        _check_query(query, first)
+        _check_first(first)
         if not MIN_SCORE <= min_score <= 1:
             # Candidates are found by index conditions that keep every hit scoring 0.3 or more.
             raise UserInputError(f"`minScore` must be between {MIN_SCORE} and 1; got {min_score}.")
-        return _hits(SEARCH, query=query.strip(), types=stored(types), min_score=min_score, first=first)
+        return _hits(SEARCH, query=query, types=stored(types), min_score=min_score, first=first)
 
     @root_field(
         description="Typeahead: entities whose name, code or ID starts with `prefix`, in one short query.",
         graphql_type=list[SearchHit],
+        checks={"prefix": search_text_problem},
     )
     def suggest(
         self,
@@ -224,8 +232,8 @@ class SearchQueries:
             int, strawberry.argument(description=f"Suggestions to return (at most {MAX_PAGE_SIZE}).")
         ] = 8,
     ) -> Many:
-        _check_query(prefix, first)
-        return _hits(SUGGEST, prefix=prefix.strip(), types=stored(types), first=first)
+        _check_first(first)
+        return _hits(SUGGEST, prefix=prefix, types=stored(types), first=first)
 
     @root_field(
         description="Resolve identifiers of any kind (NCT IDs, agent names, brand or code names, ChEMBL/NCIt/"

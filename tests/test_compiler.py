@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import httpx
 import orjson
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -193,3 +194,31 @@ async def test_http_replay_of_compiled_operations(
         assert second.json()["extensions"]["cost"]["requested"] > 0
     other = await client.post("/graphql", json={"query": variables_query, "variables": {"n": "Yescarta"}})
     assert other.json()["data"]["agent"]["name"] == "axicabtagene ciloleucel"
+
+
+@pytest.mark.parametrize("field", ["search(query: $q, first: 3)", "suggest(prefix: $q, first: 3)"])
+async def test_search_texts_are_bound_and_still_checked(client: Any, field: str) -> None:
+    """A new search text reuses the plan (a parameter, trimmed in SQL); a text its check
+    refuses is refused however the plan was cached, and does not spoil the cache."""
+    query = f"query($q: String!) {{ {field} {{ label matchedText }} }}"
+
+    async def post(text: str) -> httpx.Response:
+        response: httpx.Response = await client.post(
+            "/graphql", json={"query": query, "variables": {"q": text}}
+        )
+        return response
+
+    first = await post("trastuzumab")
+    assert first.status_code == 200, first.text
+    again = await post("trastuzumab")
+    assert again.headers.get("x-graphql-execution") == "replay"
+    other = await post("  Kadcyla\t")
+    assert other.headers.get("x-graphql-execution") == "replay", "a new text is bound, not planned again"
+    assert other.json()["data"] == (await post("kadcyla")).json()["data"]  # trimmed in SQL
+    for refused in ("  --  ", "x" * 201):
+        response = await post(refused)
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", response.text
+        assert response.headers.get("x-graphql-execution") != "replay"
+    after = await post("pertuzumab")
+    assert after.headers.get("x-graphql-execution") == "replay"
+    assert after.json()["data"], after.text

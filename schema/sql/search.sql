@@ -3,8 +3,9 @@
 -- scored. :query is the search text, :types the kinds
 -- asked for (null: all), :min_score the cut-off (at least 0.3),
 -- :first the number of hits.
+-- The text is trimmed here, not by the caller, so a bound value is too.
 WITH q AS (
-    SELECT lower(:query) AS raw,
+    SELECT lower(btrim(:query, E' \t\n\r\f\x0b')) AS raw,
            regexp_replace(lower(:query), '[^a-z0-9]+', '', 'g') AS compact,
            websearch_to_tsquery('english', :query) AS ts
 ),

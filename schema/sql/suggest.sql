@@ -1,17 +1,18 @@
 -- Typeahead: entities with a name, code or ID starting with :prefix (or a word of it),
 -- found through the trigram indexes of search_index. The prefix is taken literally: its
--- LIKE wildcards (% _ \) are escaped here, next to the LIKEs, so a bound value is too.
+-- LIKE wildcards (% _ \) are escaped here, next to the LIKEs, and surrounding white space
+-- trimmed, so a bound value is too.
 WITH matched AS (
     SELECT DISTINCT ON (d.type, d.id) d.type, d.id, d.key, d.label, d.field, d.text,
            CASE WHEN d.lower_text
-                     LIKE replace(replace(replace(lower(:prefix), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+                     LIKE replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
                 THEN 1.0 ELSE 0.8 END AS score
     FROM search_index d
     WHERE d.field NOT IN ('title', 'description', 'mechanism')
       AND (CAST(:types AS text[]) IS NULL OR d.type = ANY(CAST(:types AS text[])))
-      AND (d.lower_text LIKE replace(replace(replace(lower(:prefix), '\', '\\'), '%', '\%'), '_', '\_') || '%'
-           OR d.lower_text LIKE '% ' || replace(replace(replace(lower(:prefix), '\', '\\'), '%', '\%'), '_', '\_') || '%'
-           OR d.compact LIKE regexp_replace(lower(:prefix), '[^a-z0-9]+', '', 'g') || '%')
+      AND (d.lower_text LIKE replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+           OR d.lower_text LIKE '% ' || replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+           OR d.compact LIKE regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9]+', '', 'g') || '%')
     -- field and text last: one entity's equally good matches always yield the same one
     ORDER BY d.type, d.id, score DESC, length(d.text), d.text COLLATE "C", d.field
 )
