@@ -101,7 +101,8 @@ def check_request_metrics(found: Samples) -> None:
 
 
 def check_state_metrics(found: Samples) -> None:
-    assert value(found, "therapy_cache_lookups_total", cache="plan", result="hit") >= 2
+    # The second AgentName POST reuses its plan; the GET names no operation, so it is another key.
+    assert value(found, "therapy_cache_lookups_total", cache="plan", result="hit") >= 1
     assert value(found, "therapy_cache_lookups_total", cache="plan", result="miss") >= 2
     assert value(found, "therapy_cache_entries", cache="plan") >= 2
     assert value(found, "therapy_cache_bytes", cache="plan") > 0
