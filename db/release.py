@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy.sql import FromClause
 
 from db.store import Connection, Database, compile_statement
 from db.tables import data_releases, release_blobs, release_entities, release_files
@@ -172,13 +173,10 @@ _FILE = compile_statement(
 )
 
 
-def _changes_statement() -> Select[Any]:
-    changes = (
-        func.release_changes(
-            bindparam("from_version", type_=Text),
-            bindparam("to_version", type_=Text),
-            cast(literal(None), ARRAY(Text)),
-        )
+def release_change_rows(from_version: Any, to_version: Any, kinds: Any, name: str) -> FromClause:
+    """The rows of the SQL function release_changes() (migration 0014), as a derived table."""
+    return (
+        func.release_changes(from_version, to_version, kinds)
         .table_valued(
             column("ordinal", Integer),
             column("from_release_id", Integer),
@@ -190,7 +188,16 @@ def _changes_statement() -> Select[Any]:
             column("before", JSONB),
             column("after", JSONB),
         )
-        .render_derived(name="changes")
+        .render_derived(name=name)
+    )
+
+
+def _changes_statement() -> Select[Any]:
+    changes = release_change_rows(
+        bindparam("from_version", type_=Text),
+        bindparam("to_version", type_=Text),
+        cast(literal(None), ARRAY(Text)),
+        "changes",
     )
     fields = (
         func.json_changes(literal(""), changes.c.before, changes.c.after)

@@ -13,6 +13,7 @@ from sqlalchemy import ARRAY, ColumnElement, FromClause, Integer, Text, cast, co
 from sqlalchemy.dialects.postgresql import JSONB
 
 from db import tables
+from db.release import release_change_rows
 from db.sqlbuild import One, Page, Rows, constant
 from schema.expressions import any_of, param, stored
 from schema.meta import column as value_column
@@ -139,21 +140,7 @@ def _release_changes(
     from_version: Any, to_version: Any, entity_types: list[ReleaseEntityType] | None
 ) -> FromClause:
     kinds = null() if entity_types is None else param(stored(entity_types), ARRAY(Text))
-    return (
-        func.release_changes(from_version, to_version, cast(kinds, ARRAY(Text)))
-        .table_valued(
-            column("ordinal", Integer),
-            column("from_release_id", Integer),
-            column("to_release_id", Integer),
-            column("kind", Text),
-            column("key", Text),
-            column("change", Text),
-            column("label", Text),
-            column("before", JSONB),
-            column("after", JSONB),
-        )
-        .render_derived(name="release_changes")
-    )
+    return release_change_rows(from_version, to_version, cast(kinds, ARRAY(Text)), "release_changes")
 
 
 def _previous_version(to: str | None) -> ColumnElement[Any]:
