@@ -70,6 +70,18 @@ def _migrate(url: str) -> None:
     migrate.upgrade(url)
 
 
+def _migrate_and_seed(url: str, seeds_dir: Path) -> bool:
+    """Migrate, then load the seed files if they changed; False (the error printed) when a
+    seed file is refused."""
+    _migrate(url)
+    try:
+        asyncio.run(_seed(url, seeds_dir, force=False))
+    except SeedError as exc:
+        print(str(exc), file=sys.stderr)
+        return False
+    return True
+
+
 async def _seed(url: str, seeds_dir: Path, force: bool) -> int:
     connection = await asyncpg.connect(url)
     try:
@@ -117,12 +129,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers or settings.workers,
     )
     url = resolve_database_url(settings)
-    try:
-        if not args.no_migrate:  # else a separate `migrate` and `seed` prepare the database
-            _migrate(url)
-            asyncio.run(_seed(url, settings.seeds_dir, force=False))
-    except SeedError as exc:
-        print(str(exc), file=sys.stderr)
+    # Without it, a separate `migrate` and `seed` prepare the database.
+    if not args.no_migrate and not _migrate_and_seed(url, settings.seeds_dir):
         return 1
     api_url = api_database_url(settings, url)
     asyncio.run(check_database(api_url))
@@ -250,13 +258,8 @@ def cmd_mcp(settings: Settings, args: argparse.Namespace) -> int:
     with _stdout_to_stderr():
         url = resolve_database_url(settings)
         # An assistant may start this often: the database is prepared only when it serves nothing yet.
-        if not asyncio.run(_serves_a_release(url)):
-            _migrate(url)
-            try:
-                asyncio.run(_seed(url, settings.seeds_dir, force=False))
-            except SeedError as exc:
-                print(str(exc), file=sys.stderr)
-                return 1
+        if not asyncio.run(_serves_a_release(url)) and not _migrate_and_seed(url, settings.seeds_dir):
+            return 1
         api_url = api_database_url(settings, url)
         asyncio.run(check_database(api_url))
     asyncio.run(serve_stdio(settings, api_url))
@@ -273,11 +276,7 @@ async def _data_report(url: str) -> str:
 
 def cmd_data_report(settings: Settings, args: argparse.Namespace) -> int:
     url = resolve_database_url(settings)
-    _migrate(url)
-    try:
-        asyncio.run(_seed(url, settings.seeds_dir, force=False))
-    except SeedError as exc:
-        print(str(exc), file=sys.stderr)
+    if not _migrate_and_seed(url, settings.seeds_dir):
         return 1
     print(asyncio.run(_data_report(url)))
     return 0
