@@ -8,6 +8,7 @@ client asked for, with a 4xx status (or 503 when the server sheds load).
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import math
@@ -72,6 +73,7 @@ def _guarded(scope: Scope) -> bool:
 # --- per-client rate limits ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # parsing an address costs more than the rest of the check
 def _is_loopback(address: str) -> bool:
     try:
         return ipaddress.ip_address(address).is_loopback
