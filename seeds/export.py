@@ -51,19 +51,6 @@ DATA_LICENSE = {
     "note": "Facts and short summaries curated from the cited documents, which keep their own terms.",
 }
 
-EXPORTED_SECTIONS = (
-    "sources",
-    "targets",
-    "agents",
-    "indications",
-    "approvals",
-    "trials",
-    "resistance_mechanisms",
-    "safety_warnings",
-    "biomarkers",
-    "companion_diagnostics",
-)
-
 AGENT_CSV_COLUMNS = (
     "slug",
     "name",
@@ -449,8 +436,8 @@ async def build_export(db: Database) -> Export:
     rows = await read_rows(db, [*tables.CURATED_TABLES, tables.endpoints, tables.agent_trials])
     records = _Records(rows)
     kinds: dict[str, list[Record]] = {}
-    for section in EXPORTED_SECTIONS:
-        mapping = ENTITIES[SECTIONS[section][0]]
+    for section, (kind, _key, _spec) in SECTIONS.items():
+        mapping = ENTITIES[kind]
         kinds[section] = [records.entity(mapping, row) for row in rows[mapping.table.name]]
     for section, extras in _details(rows, kinds).items():
         kinds[section] = [

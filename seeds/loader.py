@@ -35,23 +35,22 @@ from seeds.mapping import (
     lookup,
     referenced_table,
 )
+from seeds.spec import SECTIONS
 from seeds.validate import Dataset, load_dataset
 
 logger = logging.getLogger(__name__)
 
-# The release's row counts: the name the API shows -> the table counted.
+
+def _camel_case(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+# The release's row counts: the name the API shows -> the table counted. Every section's
+# entities (agents, companionDiagnostics, ...) and, nested in trials, their outcomes.
 RELEASE_COUNTS: tuple[tuple[str, Table], ...] = (
-    ("sources", tables.sources),
-    ("targets", tables.targets),
-    ("agents", tables.agents),
-    ("indications", tables.indications),
-    ("trials", tables.trials),
+    *((_camel_case(section), ENTITIES[kind].table) for section, (kind, _key, _spec) in SECTIONS.items()),
     ("outcomes", tables.outcomes),
-    ("approvals", tables.approvals),
-    ("resistanceMechanisms", tables.resistance_mechanisms),
-    ("safetyWarnings", tables.safety_warnings),
-    ("biomarkers", tables.biomarkers),
-    ("companionDiagnostics", tables.companion_diagnostics),
 )
 
 # A part of a partial date or an interval, taken from the validated value.

@@ -26,10 +26,11 @@ from db.release import EXPORT, SEED, all_releases, latest_release, release_chang
 from db.roles import reader_url
 from schema.context import Context
 from schema.release import ReleaseEntityType
-from seeds.export import EXPORTED_SECTIONS, build_export
+from seeds.export import build_export
 from seeds.history import CHANGELOG
 from seeds.loader import seed
 from seeds.rollback import RollbackRefused, rollback
+from seeds.spec import SECTIONS
 from seeds.validate import load_dataset
 from tests.conftest import SEEDS_DIR, Databases, migrated_database, serve
 from tests.test_compiler import exact_json
@@ -338,7 +339,7 @@ async def test_release_changes_in_graphql_on_both_executors(history: History) ->
 
 
 def test_the_entity_types_are_the_export_files() -> None:
-    assert {str(t.value) for t in ReleaseEntityType} == set(EXPORTED_SECTIONS)
+    assert {str(t.value) for t in ReleaseEntityType} == set(SECTIONS)
 
 
 async def test_kept_exports_over_http(history: History, settings: Settings) -> None:
