@@ -64,8 +64,9 @@ W = func.pg_temp
 
 
 def _suffixed(column: str) -> Override:
-    """A unique key that is not a name anyone searches for (approval and warning slugs)."""
-    return lambda row, n: func.left(row.c[column], 40, type_=Text) + "-" + cast(n, Text)
+    """A unique key that is not a name anyone searches for (source, approval and warning
+    slugs); `-copy<n>` so that no curated slug (`...-2024`) is ever produced again."""
+    return lambda row, n: func.left(row.c[column], 40, type_=Text) + "-copy" + cast(n, Text)
 
 
 OVERRIDES: dict[str, dict[str, Override]] = {

@@ -42,7 +42,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import Label
 
 from db.keyset import Term, order_terms
@@ -350,22 +349,21 @@ def one_json(plan: One, shape: ObjectShape) -> Expr:
 
 
 def many_json(plan: Many, shape: ObjectShape) -> Expr:
+    """The rows' objects as a JSON array, in the list's order (cut to its limit, if any).
+
+    ARRAY(SELECT ... ORDER BY ... LIMIT n) keeps the subquery's order; unlike json_agg over
+    a ranked LATERAL it needs no window, no second sort and no aggregate per parent row.
+    """
     rows = plan.rows
-    item = object_json(shape, rows.row)
+    items = rows.select_from(object_json(shape, rows.row)).order_by(*rows.order_by)
     if rows.limit is not None:
-        # A bounded list: order and cut first, then aggregate in that order.
-        rank = func.row_number().over(order_by=list(rows.order_by) or None).label("__rank")
-        ranked = rows.select_from(rows.row, rank).order_by(*rows.order_by).limit(rows.limit)
-        # LATERAL and correlated: the cut rows stay those of the parent row.
-        inner = ranked.correlate_except(rows.source).lateral()
-        inner_rows = Rows(row=inner, source=inner)
-        item = object_json(shape, inner)
-        aggregated = func.json_agg(aggregate_order_by(item, inner.c.__rank))
-        return inner_rows.select_from(func.coalesce(aggregated, EMPTY_ARRAY)).scalar_subquery()
-    aggregated = (
-        func.json_agg(aggregate_order_by(item, *rows.order_by)) if rows.order_by else func.json_agg(item)
-    )
-    return rows.select_from(func.coalesce(aggregated, EMPTY_ARRAY)).scalar_subquery()
+        items = items.limit(rows.limit)
+    return json_array(items)
+
+
+def json_array(items: Select[Any]) -> Expr:
+    """A one-column subquery's values as a JSON array, in the subquery's order ('[]' when empty)."""
+    return cast(func.array_to_json(func.array(items.scalar_subquery())), _JSON)
 
 
 @dataclass(frozen=True)
@@ -509,8 +507,7 @@ def _page_items_json(parts: _PageParts, pick: Pick) -> Expr:
                 assert isinstance(edge_pick.shape, ObjectShape)
                 edge_pairs.append((edge_pick.key, object_json(edge_pick.shape, page)))
         item = json_object(edge_pairs)
-    aggregated = func.json_agg(aggregate_order_by(item, *parts.order))
-    return select(func.coalesce(aggregated, EMPTY_ARRAY)).select_from(page).scalar_subquery()
+    return json_array(select(item).select_from(page).order_by(*parts.order))
 
 
 def root_json(plan: RootPlan | None, shape: Shape) -> Expr:
