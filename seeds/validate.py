@@ -640,6 +640,10 @@ def _check_indication(refs: _References, entry: Entry) -> None:
     refs.check_sources(entry, "", entry.data)
     refs.check_optional(entry, entry.data, "", "parent", "indication")
     refs.check_optional(entry, entry.data, "", "biomarkers", "biomarker")
+    biomarker = entry.data.get("biomarker")
+    # As the indications table's CHECK: a biomarker kind comes with its status (kind none excepted).
+    if isinstance(biomarker, dict) and biomarker.get("kind") != "none" and "status" not in biomarker:
+        refs.problem(entry, "biomarker.status", "required with a biomarker kind other than none")
 
 
 def _check_approval(refs: _References, entry: Entry) -> None:

@@ -56,7 +56,7 @@ CROSS_FIELD_RULES = {
     "companion_diagnostic_approvals_check": "a partial date is stored with its precision",
     "fact_sources_check": "the loader fills one subject per fact_sources row",
     "indications_check": "the parent chain loops back",
-    "indications_check1": "biomarker kind and status are given together (spec: object fields)",
+    "indications_check1": "required with a biomarker kind other than none",
     "outcome_arm_results_check": "given together with median_not_reached: true",
     "outcome_arm_results_check1": "a median needs its unit",
     "outcome_arm_results_check2": "lower bound above the median",
@@ -252,6 +252,27 @@ def test_nul_characters_are_problems(tmp_path: Path) -> None:
     message = str(raised.value)
     assert "synonyms[0]: text cannot contain the NUL character" in message
     assert "mechanism: text cannot contain the NUL character" in message
+
+
+def test_an_indication_biomarker_kind_needs_its_status(tmp_path: Path) -> None:
+    """The validator refuses what the indications table's CHECK would, naming the entry."""
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    copy = tmp_path / "seeds"
+    for path in seeds.rglob("*.yaml"):
+        target = copy / path.relative_to(seeds)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    indications = copy / "her2" / "indications.yaml"
+    text = indications.read_text()
+    assert "      kind: protein_expression\n      status: positive\n" in text
+    indications.write_text(
+        text.replace(
+            "      kind: protein_expression\n      status: positive\n", "      kind: protein_expression\n", 1
+        )
+    )
+    with pytest.raises(SeedError) as raised:
+        load_dataset(copy)
+    assert "biomarker.status: required with a biomarker kind other than none" in str(raised.value)
 
 
 def test_file_size_is_checked_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
