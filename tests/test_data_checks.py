@@ -104,11 +104,10 @@ async def test_no_name_belongs_to_two_agents(db: asyncpg.Connection) -> None:
 # Approved agents whose approval sources name no pivotal trial (biosimilars approved on the
 # "totality of evidence"; pyrotinib's NMPA notices), and approved agents whose pivotal trial's
 # results were read only in secondary sources (news, company pages) and so are left out until
-# a primary source can be read (RC48-C006, LILAC, SOHO-01, RELIANCE: see each trial's notes).
+# a primary source can be read (LILAC, SOHO-01, RELIANCE: see each trial's notes).
 # Each is explained in the approval's or the trial's notes. The check fails both when a new
 # gap appears and when one of these is closed.
 KNOWN_GAPS = {
-    "disitamab-vedotin",
     "pertuzumab-dpzb",
     "pyrotinib",
     "relmacabtagene-autoleucel",

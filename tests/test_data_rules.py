@@ -122,24 +122,21 @@ KNOWN_APPROVALS_WITHOUT_REGULATOR_DOCUMENT: frozenset[str] = frozenset(
         "ema-breyanzi-2025-03-fl",
         "ema-breyanzi-2025-11-mcl",
         "ema-herzuma-2018-02-07",
-        "ema-yescarta-2022-10-17-2l",
         "fda-bizengri-2024-12-04-nsclc",
         "fda-bizengri-2024-12-04-pancreatic",
         "fda-breyanzi-2022-06-24-early-relapse",
         "fda-breyanzi-2022-06-24-transplant-ineligible",
         "fda-breyanzi-2024-03-14",
-        "fda-breyanzi-2024-05-15",
         "fda-breyanzi-2024-05-30",
         "fda-enhertu-2022-08-11",
-        "fda-enhertu-2024-04-05",
         "fda-enhertu-2025-12-15",
-        "fda-kadcyla-2019-05-03",
         "fda-kymriah-2022-05-27",
-        "fda-tecartus-2021-10-01",
         "nmpa-aidixi-2021-06-gastric",
+        "nmpa-aidixi-2021-12-31-urothelial",
         "nmpa-aidixi-2025-05-breast-liver-metastasis",
         "nmpa-carteyva-2021-09-lbcl",
         "nmpa-carteyva-2022-10-fl",
+        "nmpa-inati-cel-2023-11-b-all",
         "nmpa-trastuzumab-rezetecan-2025-05-29",
     }
 )
@@ -150,7 +147,6 @@ KNOWN_APPROVALS_WITHOUT_PIVOTAL_TRIAL_OR_REASON: frozenset[str] = frozenset()
 # Approvals without `type`. (26 at the start; curators shrink this list.)
 KNOWN_APPROVALS_WITHOUT_TYPE: frozenset[str] = frozenset(
     {
-        "ema-yescarta-2022-10-17-2l",
         "fda-aucatzyl-2024-11-08",
         "fda-breyanzi-2021-02-05",
         "fda-breyanzi-2022-06-24-early-relapse",
@@ -160,9 +156,12 @@ KNOWN_APPROVALS_WITHOUT_TYPE: frozenset[str] = frozenset(
         "fda-kymriah-2018-05-01",
         "fda-tecartus-2021-10-01",
         "fda-yescarta-2022-04-01",
+        "nmpa-aidixi-2021-12-31-urothelial",
         "nmpa-aidixi-2025-05-breast-liver-metastasis",
         "nmpa-carteyva-2021-09-lbcl",
         "nmpa-carteyva-2022-10-fl",
+        "nmpa-inati-cel-2023-11-b-all",
+        "pmda-enhertu-2020-09-25-gastric",
     }
 )
 
@@ -183,9 +182,7 @@ KNOWN_FACTS_CITING_ONLY_UNVETTED_SOURCES: frozenset[str] = frozenset(
         "approval:ema-breyanzi-2023-05-05-2l",
         "approval:ema-breyanzi-2025-03-fl",
         "approval:ema-breyanzi-2025-11-mcl",
-        "approval:ema-yescarta-2022-10-17-2l",
         "approval:fda-breyanzi-2024-03-14",
-        "approval:fda-breyanzi-2024-05-15",
         "approval:fda-breyanzi-2024-05-30",
         "approval:fda-kymriah-2022-05-27",
         "companion_diagnostic_approval:guardant360-cdx/1",
