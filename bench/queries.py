@@ -473,6 +473,7 @@ def _hits_graphile_data(root: str, graphile_root: str) -> Callable[[Any], Any]:
 SEARCH_TEXTS = """
 SELECT text FROM search_index
 WHERE field IN ('name', 'synonym', 'brandName', 'acronym') AND length(text) BETWEEN 5 AND 40
+  AND text !~ '[^ -~]'  -- printable ASCII: the search matches letters and digits a-z, 0-9
 ORDER BY md5(text || id::text)
 LIMIT $1
 """
@@ -523,6 +524,7 @@ SEARCH = BenchQuery(
 SUGGEST_TEXTS = """
 SELECT text FROM search_index
 WHERE field IN ('name', 'synonym', 'brandName', 'codeName', 'acronym', 'nctId') AND length(text) >= 4
+  AND text !~ '[^ -~]'  -- printable ASCII, as for search
 ORDER BY md5(text || id::text)
 LIMIT $1
 """
