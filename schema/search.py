@@ -165,14 +165,15 @@ class LookupResult:
     )
 
 
-def _compact(query: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", query.lower())
+def _has_letter_or_digit(query: str) -> bool:
+    """A letter or digit of any script (what the compact form of search.sql keeps)."""
+    return re.search(r"[^\W_]", query) is not None
 
 
 def search_text_problem(query: str) -> str | None:
     """The search text is passed to SQL unchanged (trimmed there), so a cached plan can take
     a new one as a parameter after this check (schema.meta.root_field)."""
-    if not _compact(query):
+    if not _has_letter_or_digit(query):
         return "The search text needs at least one letter or digit."
     if len(query) > MAX_QUERY_LENGTH:
         return f"The search text is longer than {MAX_QUERY_LENGTH} characters."

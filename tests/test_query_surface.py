@@ -369,6 +369,30 @@ async def test_search_by_type_and_node(client: httpx.AsyncClient) -> None:
     assert empty[0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+async def test_names_in_other_scripts_are_found(client: httpx.AsyncClient, seeded_url: str) -> None:
+    """A name written in Chinese characters (a brand or synonym in the curated files) is
+    found by search and by typeahead, as a Latin-script name is."""
+    connection = await asyncpg.connect(seeded_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT text, label FROM search_index WHERE field IN ('brandName', 'synonym')"
+            " AND text ~ '[\u4e00-\u9fff]' ORDER BY text COLLATE \"C\""
+        )
+    finally:
+        await connection.close()
+    assert rows, "the curated files name no agent in Chinese characters any more"
+    for row in rows:
+        query = {"q": row["text"], "p": row["text"][:2]}
+        found = await data(
+            client,
+            "query($q: String!, $p: String!) { search(query: $q, first: 5) { label score }"
+            " suggest(prefix: $p, first: 20) { label } }",
+            query,
+        )
+        assert found["search"][0] == {"label": row["label"], "score": 1.0}, found
+        assert row["label"] in {hit["label"] for hit in found["suggest"]}, found
+
+
 async def test_typeahead(client: httpx.AsyncClient) -> None:
     hits = (await data(client, '{ suggest(prefix: "Enh") { label type matchedText } }'))["suggest"]
     assert hits[0]["label"] == "fam-trastuzumab deruxtecan-nxki"
@@ -392,7 +416,7 @@ async def test_typeahead_picks_one_match_per_entity_the_same_way_every_time(
     prefixes = sorted({r["lower_text"][:2] for r in rows if len(r["lower_text"]) >= 2})[:40]
     checked = 0
     for prefix in prefixes:
-        compact = re.sub("[^a-z0-9]+", "", prefix)
+        compact = re.sub("[^a-z0-9\u0080-\U0010ffff]+", "", prefix)
         best: dict[tuple[str, int], tuple[Any, ...]] = {}
         for r in rows:
             text = r["lower_text"]

@@ -6,7 +6,7 @@
 -- The text is trimmed here, not by the caller, so a bound value is too.
 WITH q AS (
     SELECT lower(btrim(:query, E' \t\n\r\f\x0b')) AS raw,
-           regexp_replace(lower(:query), '[^a-z0-9]+', '', 'g') AS compact,
+           regexp_replace(lower(:query), '[^a-z0-9\u0080-\U0010ffff]+', '', 'g') AS compact,
            websearch_to_tsquery('english', :query) AS ts
 ),
 candidates AS (

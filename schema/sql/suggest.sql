@@ -12,7 +12,7 @@ WITH matched AS (
       AND (CAST(:types AS text[]) IS NULL OR d.type = ANY(CAST(:types AS text[])))
       AND (d.lower_text LIKE replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
            OR d.lower_text LIKE '% ' || replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
-           OR d.compact LIKE regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9]+', '', 'g') || '%')
+           OR d.compact LIKE regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9\u0080-\U0010ffff]+', '', 'g') || '%')
     -- field and text last: one entity's equally good matches always yield the same one
     ORDER BY d.type, d.id, score DESC, length(d.text), d.text COLLATE "C", d.field
 )
