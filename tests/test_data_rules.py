@@ -160,6 +160,8 @@ KNOWN_APPROVALS_WITHOUT_TYPE: frozenset[str] = frozenset(
         "nmpa-aidixi-2025-05-breast-liver-metastasis",
         "nmpa-carteyva-2021-09-lbcl",
         "nmpa-carteyva-2022-10-fl",
+        "nmpa-enhertu-2023-02-21-breast",
+        "nmpa-enhertu-2023-07-her2-low",
         "nmpa-inati-cel-2023-11-b-all",
         "pmda-enhertu-2020-09-25-gastric",
     }
