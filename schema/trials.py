@@ -475,9 +475,10 @@ def outcome_where(row: FromClause, f: OutcomeFilter | None) -> list[ColumnElemen
     if f.trial is not None:
         conditions.append(trial_id.in_(_trials_named(f.trial)))
     if f.setting is not None:
-        # efficacy_rows carries its trial's setting (indexed with the endpoint): no trial lookup per row.
-        in_setting = row.c.setting == param(f.setting.value) if "setting" in row.c else None
-        conditions.append(trial_id.in_(_trials_in_setting(f.setting)) if in_setting is None else in_setting)
+        if "setting" in row.c:  # efficacy_rows carry their trial's setting, indexed with the endpoint
+            conditions.append(row.c.setting == param(f.setting.value))
+        else:
+            conditions.append(trial_id.in_(_trials_in_setting(f.setting)))
     if f.with_hazard_ratio is not None:
         conditions.append(row.c.hazard_ratio.is_not(None) == param(f.with_hazard_ratio, Boolean))
     return conditions

@@ -232,13 +232,19 @@ async def test_every_cross_column_check_has_a_validator_rule(checker: Any) -> No
     )
 
 
-def test_nul_characters_are_problems(tmp_path: Path) -> None:
+def _copy_of_seeds(tmp_path: Path) -> Path:
+    """The curated files copied under tmp_path, to be spoiled by a test."""
     seeds = Path(__file__).resolve().parent.parent / "seeds"
     copy = tmp_path / "seeds"
     for path in seeds.rglob("*.yaml"):
         target = copy / path.relative_to(seeds)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(path.read_bytes())
+    return copy
+
+
+def test_nul_characters_are_problems(tmp_path: Path) -> None:
+    copy = _copy_of_seeds(tmp_path)
     agents = copy / "her2" / "agents.yaml"
     text = agents.read_text()
     # (YAML itself refuses lone surrogates such as "\\uD800"; the validator would too.)
@@ -256,12 +262,7 @@ def test_nul_characters_are_problems(tmp_path: Path) -> None:
 
 def test_an_indication_biomarker_kind_needs_its_status(tmp_path: Path) -> None:
     """The validator refuses what the indications table's CHECK would, naming the entry."""
-    seeds = Path(__file__).resolve().parent.parent / "seeds"
-    copy = tmp_path / "seeds"
-    for path in seeds.rglob("*.yaml"):
-        target = copy / path.relative_to(seeds)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(path.read_bytes())
+    copy = _copy_of_seeds(tmp_path)
     indications = copy / "her2" / "indications.yaml"
     text = indications.read_text()
     assert "      kind: protein_expression\n      status: positive\n" in text
