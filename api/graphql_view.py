@@ -21,7 +21,7 @@ from strawberry.types.unset import UNSET
 from api.errors import DATABASE_ERRORS, format_error
 from api.graphiql import graphiql_html
 from api.guards import OVERLOAD_RETRY_AFTER, RequestRefused, send_refusal
-from api.logs import current_request, request_id_var
+from api.logs import current_request, operation_name, request_id_var
 from config.settings import Settings
 from db.queries import QueryRunner
 from db.release import latest_release
@@ -194,10 +194,13 @@ class GraphQLView(GraphQL[Context, None]):
         operation = await self._operation(request)
         if operation is None:
             return None
+        record = current_request.get()
+        if record is not None:  # read here once: the log line need not parse the body again
+            record.operation = operation_name({"query": operation[0], "operationName": operation[1]})
         body = await self.engine.replay(*operation, QueryRunner(request.app.state.pool))
         if body is None:
             return None
-        if (record := current_request.get()) is not None:
+        if record is not None:
             record.note_replay(body)
         media_type = (
             GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else "application/json"

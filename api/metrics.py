@@ -119,6 +119,7 @@ class Metrics:
         self.release: DataRelease | None = None
         self.release_checked = 0.0
         self._counted = {"plan": (0, 0), "document": (0, 0)}  # hits and misses reported so far
+        self._children: dict[tuple[Counter | Histogram, tuple[str, ...]], Any] = {}
 
     def _counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
         return Counter(f"{PREFIX}_{name}", documentation, labels, registry=self.registry)
@@ -199,15 +200,24 @@ class Metrics:
             mode="livemax",
         )
 
+    def labelled(self, metric: Counter | Histogram, *values: str) -> Any:
+        """`metric.labels(*values)`, kept: prometheus-client checks and locks on every call. The
+        label values are bounded (routes, statuses, outcomes, OperationNames), and so is this."""
+        key = (metric, values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     def observe(self, record: RequestRecord) -> None:
-        self.responses.labels(route_label(record.path), str(record.status)).inc()
+        self.labelled(self.responses, route_label(record.path), str(record.status)).inc()
         if record.status in (429, 503):
             self.refusals.labels(str(record.status)).inc()
         if not record.is_graphql:
             return
         operation = self.names.label(record.operation)
-        self.requests.labels(operation, record.outcome()).inc()
-        self.duration.labels(operation).observe(record.duration_s)
+        self.labelled(self.requests, operation, record.outcome()).inc()
+        self.labelled(self.duration, operation).observe(record.duration_s)
         self.statements.observe(record.tally.statements)
         if record.tally.statements:
             self.pool_wait.observe(record.tally.pool_wait_s)

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import asyncpg
-
-from db.readpool import ReadPool
+from db.readpool import ReadPool, keep_session
 
 CONNECT_TIMEOUT_S = 5.0
-
-
-async def _keep_session(connection: asyncpg.Connection) -> None:
-    """Nothing to undo: the read path only runs single SELECT statements, never SET, LISTEN
-    or session-level state, so asyncpg's default reset (RESET ALL, UNLISTEN *, ...) would
-    be one wasted statement per request."""
 
 
 async def create_read_pool(
@@ -40,7 +32,7 @@ async def create_read_pool(
         timeout=connect_timeout_s,
         # The client gives up a little after the server's own statement timeout.
         command_timeout=statement_timeout_ms / 1000 + 1,
-        reset=_keep_session,
+        reset=keep_session,
         server_settings={
             "default_transaction_read_only": "on",
             "statement_timeout": str(statement_timeout_ms),

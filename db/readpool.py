@@ -48,6 +48,12 @@ class _QuietFloorRetries(logging.Filter):
 _QUIET_FLOOR_RETRIES = _QuietFloorRetries()
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """The read pool's reset: nothing to undo. The read path only runs single SELECT
+    statements, never SET, LISTEN or session-level state, so asyncpg's default reset (RESET
+    ALL, UNLISTEN *, ...) would be one wasted statement per request."""
+
+
 class PoolBusy(Exception):
     """Every connection is in use and enough requests already wait for one: shed this one."""
 
@@ -106,16 +112,7 @@ class ReadPool(asyncpg.Pool):
         queue: asyncio.LifoQueue[Any] = self._queue  # type: ignore[attr-defined]
         if queue.empty() and self.max_waiting is not None and self.waiting >= self.max_waiting:
             raise PoolBusy(f"{self.waiting} requests already wait for a database connection")
-        bounds = [t for t in (self.acquire_timeout, timeout) if t is not None]
-        wait = min(bounds) if bounds else None
-        self.waiting += 1
-        try:
-            async with asyncio.timeout(wait):
-                holder = await queue.get()
-        except TimeoutError:
-            raise PoolBusy(f"no database connection became free within {wait} s") from None
-        finally:
-            self.waiting -= 1
+        holder = await self._wait_for_free(queue, timeout)
         try:
             proxy = await holder.acquire()
         except (Exception, asyncio.CancelledError):
@@ -124,3 +121,47 @@ class ReadPool(asyncpg.Pool):
             raise
         holder._timeout = timeout  # asyncpg applies it to the release, as its own _acquire does
         return proxy
+
+    async def _wait_for_free(self, queue: asyncio.LifoQueue[Any], timeout: float | None) -> Any:  # noqa: ASYNC109
+        bounds = [t for t in (self.acquire_timeout, timeout) if t is not None]
+        wait = min(bounds) if bounds else None
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(wait):
+                return await queue.get()
+        except TimeoutError:
+            raise PoolBusy(f"no database connection became free within {wait} s") from None
+        finally:
+            self.waiting -= 1
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """asyncpg's `release`, done at once when the connection has nothing to undo (the read
+        path leaves no session state: `keep_session`). asyncpg's own release runs in a task of
+        its own (to survive cancellation) and costs an event-loop turn per request; the quick
+        one has no await, so it cannot be cancelled halfway. Anything unusual takes asyncpg's."""
+        holder: Any = getattr(connection, "_holder", None)
+        con: Any = getattr(connection, "_con", None)
+        if holder is None or con is None or holder._pool is not self or not self._quick_release(holder, con):
+            await super().release(connection, timeout=timeout)
+            return
+        con._on_release()
+        holder._timeout = None
+        con._listeners.clear()  # as asyncpg's Connection._reset
+        con._log_listeners.clear()
+        holder._release()
+        holder._setup_inactive_callback()
+
+    def _quick_release(self, holder: Any, con: Any) -> bool:
+        protocol = con._protocol
+        return bool(
+            # With requests waiting, asyncpg's release lets the first of them run before this
+            # task can acquire again (a quick release would let it take the connection back).
+            not self.waiting
+            and self._reset is keep_session  # type: ignore[attr-defined]
+            and not con.is_closed()
+            and protocol.queries_count < holder._max_queries
+            and holder._generation == self._generation  # type: ignore[attr-defined]
+            and not protocol._is_cancelling()
+            and not protocol.is_in_transaction()
+            and con._top_xact is None
+        )

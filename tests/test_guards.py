@@ -297,6 +297,34 @@ async def test_pool_wait_queue_is_bounded(seeded_url: str, settings: Settings) -
         await pool.close()
 
 
+async def test_pool_releases_keep_waiters_served(seeded_url: str, settings: Settings) -> None:
+    """Released connections come back at once, an open transaction is still rolled back, and
+    a task that acquires again right after releasing never starves the tasks waiting."""
+    pool = await read_pool(seeded_url, replace(settings, pool_min_size=2, pool_max_size=2))
+    assert isinstance(pool, ReadPool)
+    pool.acquire_timeout = 0.2
+    try:
+        async with pool.acquire() as connection:
+            await connection.execute("BEGIN")
+        async with pool.acquire() as connection:
+            assert not connection.is_in_transaction()
+        assert pool.get_idle_size() == 2
+
+        async def back_to_back(rounds: int) -> None:
+            for _ in range(rounds):
+                async with pool.acquire() as connection:
+                    assert await connection.fetchval("SELECT 1") == 1
+
+        started = time.perf_counter()
+        # Each task alone runs longer than the 0.2 s a waiter may wait: PoolBusy if it hogged.
+        await asyncio.gather(*(back_to_back(3000) for _ in range(8)))
+        assert time.perf_counter() - started < 60
+        assert pool.get_idle_size() == 2
+        assert pool.waiting == 0
+    finally:
+        await pool.close()
+
+
 async def test_pool_busy_answers_503(seeded_url: str, settings: Settings) -> None:
     one_connection = replace(settings, pool_min_size=1, pool_max_size=1, pool_acquire_timeout_s=0.05)
     async with (
