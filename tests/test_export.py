@@ -11,13 +11,26 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
+from db import tables
 from seeds.export import Export, build_export
 from seeds.spec import SECTIONS
 from seeds.validate import PartialDate, load_dataset
 from tests.conftest import SEEDS_DIR
 
 KIND_FILES = {kind: section for section, (kind, _, _) in SECTIONS.items()}
+# A seed value equal to its column's default (`ci_level: 95`, `synonyms: []`) states no fact
+# the export must repeat: the export leaves defaults out.
+DEFAULTS: dict[str, list[Any]] = {}
+for _table in tables.metadata.sorted_tables:
+    for _column in _table.columns:
+        if _column.info.get("seed") and isinstance(_column.default, ScalarElementColumnDefault):
+            DEFAULTS.setdefault(_column.info["seed"], []).append(_column.default.arg)
+
+
+def is_default(key: str, value: Any) -> bool:
+    return any(value == d and isinstance(value, bool) == isinstance(d, bool) for d in DEFAULTS.get(key, []))
 
 
 def normalise(value: Any) -> Any:
@@ -31,12 +44,7 @@ def normalise(value: Any) -> Any:
     if isinstance(value, list):
         return [normalise(v) for v in value]
     if isinstance(value, dict):
-        # Empty lists and a false "not reached" flag state no fact; the export leaves them out.
-        return {
-            k: normalise(v)
-            for k, v in value.items()
-            if v != [] and v != {} and not (k == "median_not_reached" and v is False)
-        }
+        return {k: normalise(v) for k, v in value.items() if v != [] and v != {} and not is_default(k, v)}
     return value
 
 
@@ -130,3 +138,15 @@ async def test_export_downloads_over_http(client: httpx.AsyncClient) -> None:
     assert table.headers["content-type"].startswith("text/csv")
     missing = await client.get("/export/nothing.json")
     assert missing.status_code == 404
+
+
+def test_a_written_default_is_no_lost_fact() -> None:
+    """Curators may write a default (`ci_level: 95`); the export leaves it out, and that loses
+    nothing. Any other value is a fact and must be exported."""
+    assert normalise({"ci_level": 95, "median_not_reached": False, "synonyms": []}) == {}
+    assert normalise({"ci_level": 90, "median_not_reached": True}) == {
+        "ci_level": 90,
+        "median_not_reached": True,
+    }
+    assert missing_facts(normalise({"ci_level": 95}), {}, "outcome") == []
+    assert missing_facts(normalise({"ci_level": 90}), {}, "outcome") == ["outcome.ci_level: missing"]
