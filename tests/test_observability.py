@@ -16,11 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
 from api.logs import RequestIdFilter, configure_logging, json_formatter, operation_name
-from api.metrics import OperationNames, route_label
+from api.metrics import OperationNames, PendingObservations, route_label
 from config.settings import PROJECT_ROOT, Settings
 from db.roles import reader_url
 from tests.conftest import serve
@@ -289,3 +290,29 @@ def test_worker_processes_are_reported_together(tmp_path: Path) -> None:
     # Gauges of live workers are summed (these exited without marking themselves dead).
     assert value(found, "therapy_db_pool_connections", database="primary", state="in_use") == 4
     assert value(found, "therapy_db_pool_size", database="primary") == 6
+
+
+def test_pending_observations_flush_as_direct_ones() -> None:
+    """Observations kept as plain numbers and flushed give the same exposition as observing
+    each value directly (bucket bounds included: a value equal to a bound counts in it)."""
+    values = [0.0, 0.005, 0.0051, 0.3, 1.0, 7.5, 1e9]
+    exposed = []
+    for deferred in (False, True):
+        registry = CollectorRegistry()
+        histogram = Histogram("h", "h", ["op"], buckets=(0.005, 0.5, 1.0, 10.0), registry=registry)
+        counter = Counter("c", "c", ["op"], registry=registry)
+        pending = PendingObservations()
+        for value in values:
+            if deferred:
+                pending.observe(histogram.labels("a"), value)
+                pending.inc(counter.labels("a"))
+            else:
+                histogram.labels("a").observe(value)
+                counter.labels("a").inc()
+        if deferred:
+            assert b'h_count{op="a"} 0.0' in generate_latest(registry)  # nothing until flushed
+            pending.flush()
+        exposed.append([line for line in generate_latest(registry).splitlines() if b"_created" not in line])
+    assert exposed[0] == exposed[1]
+    assert b'h_bucket{le="0.005",op="a"} 2.0' in exposed[1]
+    assert b'c_total{op="a"} 7.0' in exposed[1]
