@@ -61,6 +61,8 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        if scope["method"] == "POST" and await self.send_replay(request, send):
+            return
         try:
             response = await self.run(request)
         except HTTPException as exc:
@@ -119,14 +121,6 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
-        if isinstance(request, Request) and request.method == "POST":
-            # Replays are bounded by the statement timeout; no timeout task needed.
-            try:
-                fast = await self.fast_path(request)
-            except DATABASE_ERRORS:
-                fast = None  # the normal path reports the failure with its usual mapping
-            if fast is not None:
-                return fast
         try:
             response = await asyncio.wait_for(
                 self._run(request, context, root_value), timeout=self.settings.request_timeout_s
@@ -187,29 +181,41 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         return query, name, variables or {}
 
-    async def fast_path(self, request: Request) -> Response | None:
-        """Replay an operation whose plan was answered cleanly before (schema.engine)."""
-        if request.headers.get("content-type", "").split(";")[0] != "application/json":
-            return None
+    async def send_replay(self, request: Request, send: Send) -> bool:
+        """Answer by replaying an operation whose plan was answered cleanly before
+        (schema.engine): the body PostgreSQL built goes out as it is, in two ASGI messages.
+        False when the operation has no such plan, or the database failed (the full path then
+        answers, and reports a failure with its usual mapping). Replays are bounded by the
+        statement timeout, so no timeout task is needed."""
+        headers = request.headers
+        if headers.get("content-type", "").split(";")[0] != "application/json":
+            return False
         operation = await self._operation(request)
         if operation is None:
-            return None
+            return False
         record = current_request.get()
         if record is not None:  # read here once: the log line need not parse the body again
             record.operation = operation_name({"query": operation[0], "operationName": operation[1]})
-        body = await self.engine.replay(*operation, QueryRunner(request.app.state.pool))
+        try:
+            body = await self.engine.replay(*operation, QueryRunner(request.app.state.pool))
+        except DATABASE_ERRORS:
+            return False
         if body is None:
-            return None
+            return False
         if record is not None:
             record.note_replay(body)
-        media_type = (
-            GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in request.headers.get("accept", "") else "application/json"
-        )
-        return Response(
-            body,
-            media_type=media_type,
-            headers={"Cache-Control": "no-store", "X-GraphQL-Execution": "replay"},
-        )
+        media_type = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in headers.get("accept", "") else "application/json"
+        raw_headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", media_type.encode()),
+            (b"cache-control", b"no-store"),
+            (b"x-graphql-execution", b"replay"),
+        ]
+        if (route := current_route()) is not None and route.answered:
+            raw_headers.append((b"x-database", route.answered[-1].name.encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
+        return True
 
     async def remember_answer(self, request: Request, response: GraphQLHTTPResponse) -> None:
         if request.method != "POST" or "extensions" not in response:
