@@ -3,7 +3,7 @@
 -- LIKE wildcards (% _ \) are escaped here, next to the LIKEs, and surrounding white space
 -- trimmed, so a bound value is too.
 WITH matched AS (
-    SELECT DISTINCT ON (d.type, d.id) d.type, d.id, d.key, d.label, d.field, d.text,
+    SELECT DISTINCT ON (d.type COLLATE "C", d.id) d.type, d.id, d.key, d.label, d.field, d.text,
            CASE WHEN d.lower_text
                      LIKE replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
                 THEN 1.0 ELSE 0.8 END AS score
@@ -14,10 +14,11 @@ WITH matched AS (
            OR d.lower_text LIKE '% ' || replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
            OR d.compact LIKE regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9\u0080-\U0010ffff]+', '', 'g') || '%')
     -- field and text last: one entity's equally good matches always yield the same one
-    ORDER BY d.type, d.id, score DESC, length(d.text), d.text COLLATE "C", d.field
+    -- (type in byte order here only groups; the ranking below orders)
+    ORDER BY d.type COLLATE "C", d.id, score DESC, length(d.text), d.text COLLATE "C", d.field
 )
+-- the first hits in rank order (a top-N sort), then numbered
 SELECT type, id, key, label, field, text, round(score::numeric, 4)::float8 AS score,
        row_number() OVER (ORDER BY score DESC, length(label), label COLLATE "C", type, id) AS rank
-FROM matched
+FROM (SELECT * FROM matched ORDER BY score DESC, length(label), label COLLATE "C", type, id LIMIT :first) AS top
 ORDER BY rank
-LIMIT :first
