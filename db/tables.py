@@ -934,6 +934,9 @@ search_index = Table(
     Column("lower_text", Text, nullable=False),
     Column("compact", Text, nullable=False),
     Column("document", TSVECTOR, nullable=False),
+    # distinct trigrams of lower_text and compact (migration 0017): bounds of their similarities
+    Column("lower_trigrams", Integer, nullable=False),
+    Column("compact_trigrams", Integer, nullable=False),
     info={"view": True},
 )
 
