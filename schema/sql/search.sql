@@ -63,7 +63,8 @@ similarities AS MATERIALIZED (
 ),
 bounded AS MATERIALIZED (
     SELECT s.*,
-           -- the score without word similarity: at most the score
+           -- the greatest part but word similarity, and the score it gives: at most the score
+           GREATEST(s.exact, s.lower_similarity, s.typos, s.compact_similarity, s.words) AS known,
            s.weight * GREATEST(s.exact, s.lower_similarity, s.typos, s.compact_similarity, s.words) AS low,
            -- Word similarity is at most c / (the query's trigrams), c the trigrams the two texts
            -- share; their similarity s = c / (query's + text's - c) is at most the one computed
@@ -76,8 +77,7 @@ bounded AS MATERIALIZED (
 -- the score of each hit at least, and the best a row can score at most (word similarity at
 -- most 1 or its bound)
 ranged AS MATERIALIZED (
-    SELECT b.*, b.weight * GREATEST(b.exact, b.lower_similarity, b.typos, b.compact_similarity, b.words,
-                                    LEAST(0.8, b.word_bound)) AS high
+    SELECT b.*, b.weight * GREATEST(b.known, LEAST(0.8, b.word_bound)) AS high
     FROM bounded b
 ),
 -- The lowest of the :first best entities by the score they have at least: a row that cannot
@@ -91,16 +91,10 @@ threshold AS (
 scored AS MATERIALIZED (
     SELECT r.type, r.id, r.key, r.label, r.field, r.text,
            r.weight * GREATEST(
-               r.exact,
-               r.lower_similarity,
-               r.typos,
-               r.compact_similarity,
+               r.known,
                -- word similarity, the costliest part, only where it can be the greatest (NULL
                -- otherwise)
-               CASE WHEN r.word_bound < GREATEST(r.exact, r.lower_similarity, r.typos, r.compact_similarity, r.words)
-                    THEN NULL
-                    ELSE 0.8 * word_similarity(q.raw, r.lower_text) END,
-               r.words
+               CASE WHEN r.word_bound < r.known THEN NULL ELSE 0.8 * word_similarity(q.raw, r.lower_text) END
            ) AS score
     FROM ranged r, counted q, threshold t
     WHERE r.high >= :min_score AND (t.entities < :first OR r.high >= t.low)
