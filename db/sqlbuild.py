@@ -28,6 +28,7 @@ from sqlalchemy import (
     Numeric,
     Select,
     String,
+    Table,
     Text,
     any_,
     bindparam,
@@ -43,6 +44,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.selectable import Alias
 
 from db.keyset import Term, order_terms
 from db.keyset import after as keyset_after
@@ -383,13 +385,34 @@ def page_terms(entity_name: str, rows: Rows) -> list[Term]:
     return order_terms([*rows.order_by, rows.row.c[ENTITIES[entity_name].id_column]])
 
 
+def _table_of(row: FromClause) -> Table | None:
+    """The table a row alias reads, if it is a plain table (not a derived one)."""
+    return row.element if isinstance(row, Alias) and isinstance(row.element, Table) else None
+
+
 def _page_rows(plan: Page, terms: list[Term]) -> tuple[FromClause, list[Expr]]:
-    """The matching rows with their sort key, inlined wherever they are read, and the keys."""
+    """The matching rows' sort keys (the id is the last), inlined wherever they are read.
+
+    Rows of a table carry only their keys here, so the count and the page can read a
+    covering index alone; the page's rows are joined back by id (see `_page_of`).
+    """
     rows = plan.rows
     labelled = [term.expression.label(f"__k{index}") for index, term in enumerate(terms)]
+    columns = labelled if _table_of(rows.row) is not None else [rows.row, *labelled]
     # NOT MATERIALIZED: each reader (page, count, has-next) plans its own index scan.
-    matched = rows.select_from(rows.row, *labelled).cte().prefix_with("NOT MATERIALIZED")
+    matched = rows.select_from(*columns).cte().prefix_with("NOT MATERIALIZED")
     return matched, [matched.c[f"__k{index}"] for index in range(len(terms))]
+
+
+def _page_of(plan: Page, window: Select[Any], id_key: str) -> FromClause:
+    """The window's rows with the entity's columns: joined back by id for a table's rows."""
+    table = _table_of(plan.rows.row)
+    if table is None:
+        return window.cte()
+    keys = window.subquery()
+    row = table.alias()
+    id_column = row.c[ENTITIES[plan.entity].id_column]
+    return select(row, *keys.c).select_from(keys.join(row, id_column == keys.c[id_key])).cte()
 
 
 def _key_of(matched: FromClause, keys: list[Expr], row_id: int) -> list[Expr]:
@@ -399,7 +422,7 @@ def _key_of(matched: FromClause, keys: list[Expr], row_id: int) -> list[Expr]:
     ]
 
 
-def _window(plan: Page, terms: list[Term], matched: FromClause, keys: list[Expr]) -> FromClause:
+def _window(plan: Page, terms: list[Term], matched: FromClause, keys: list[Expr]) -> Select[Any]:
     window = plan.window
     conditions = []
     if window.after is not None:
@@ -410,16 +433,15 @@ def _window(plan: Page, terms: list[Term], matched: FromClause, keys: list[Expr]
     backward = [term.ordering(key, reverse=True) for term, key in zip(terms, keys, strict=True)]
     selected = select(matched).where(*conditions)
     if window.first is None:
-        return selected.order_by(*backward).limit(window.last).cte()
+        return selected.order_by(*backward).limit(window.last)
     selected = selected.order_by(*forward).limit(window.first)
     if window.last is None:
-        return selected.cte()
+        return selected
     firsts = selected.subquery()
     return (
         select(firsts)
         .order_by(*[t.ordering(firsts.c[f"__k{i}"], reverse=True) for i, t in enumerate(terms)])
         .limit(window.last)
-        .cte()
     )
 
 
@@ -433,7 +455,7 @@ def _page_parts(plan: Page) -> _PageParts:
     """Filter, order by the sort key, cut the page with LIMIT: stated once for both executors."""
     terms = page_terms(plan.entity, plan.rows)
     matched, keys = _page_rows(plan, terms)
-    page = _window(plan, terms, matched, keys)
+    page = _page_of(plan, _window(plan, terms, matched, keys), f"__k{len(terms) - 1}")
     page_keys = [page.c[f"__k{i}"] for i in range(len(terms))]
     order = [t.ordering(k) for t, k in zip(terms, page_keys, strict=True)]
     row_cursor = cursor(constant(plan.entity), page_keys[-1])
