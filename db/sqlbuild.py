@@ -390,7 +390,7 @@ def _table_of(row: FromClause) -> Table | None:
     return row.element if isinstance(row, Alias) and isinstance(row.element, Table) else None
 
 
-def _page_rows(plan: Page, terms: list[Term]) -> tuple[FromClause, list[Expr]]:
+def _page_rows(plan: Page, terms: list[Term], table: Table | None) -> tuple[FromClause, list[Expr]]:
     """The matching rows' sort keys (the id is the last), inlined wherever they are read.
 
     Rows of a table carry only their keys here, so the count and the page can read a
@@ -398,15 +398,14 @@ def _page_rows(plan: Page, terms: list[Term]) -> tuple[FromClause, list[Expr]]:
     """
     rows = plan.rows
     labelled = [term.expression.label(f"__k{index}") for index, term in enumerate(terms)]
-    columns = labelled if _table_of(rows.row) is not None else [rows.row, *labelled]
+    columns = labelled if table is not None else [rows.row, *labelled]
     # NOT MATERIALIZED: each reader (page, count, has-next) plans its own index scan.
     matched = rows.select_from(*columns).cte().prefix_with("NOT MATERIALIZED")
     return matched, [matched.c[f"__k{index}"] for index in range(len(terms))]
 
 
-def _page_of(plan: Page, window: Select[Any], id_key: str) -> FromClause:
+def _page_of(plan: Page, window: Select[Any], table: Table | None, id_key: str) -> FromClause:
     """The window's rows with the entity's columns: joined back by id for a table's rows."""
-    table = _table_of(plan.rows.row)
     if table is None:
         return window.cte()
     keys = window.subquery()
@@ -454,8 +453,9 @@ def _edge_key(page: FromClause, terms: list[Term], last: bool) -> list[Expr]:
 def _page_parts(plan: Page) -> _PageParts:
     """Filter, order by the sort key, cut the page with LIMIT: stated once for both executors."""
     terms = page_terms(plan.entity, plan.rows)
-    matched, keys = _page_rows(plan, terms)
-    page = _page_of(plan, _window(plan, terms, matched, keys), f"__k{len(terms) - 1}")
+    table = _table_of(plan.rows.row)
+    matched, keys = _page_rows(plan, terms, table)
+    page = _page_of(plan, _window(plan, terms, matched, keys), table, f"__k{len(terms) - 1}")
     page_keys = [page.c[f"__k{i}"] for i in range(len(terms))]
     order = [t.ordering(k) for t, k in zip(terms, page_keys, strict=True)]
     row_cursor = cursor(constant(plan.entity), page_keys[-1])
