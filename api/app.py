@@ -10,12 +10,14 @@ from typing import Any
 
 import asyncpg
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Send
 from starlette_compress import CompressMiddleware, add_compress_type
 
 from api.errors import DATABASE_ERRORS
@@ -139,17 +141,33 @@ def middleware(settings: Settings, observers: Sequence[Observer] = ()) -> list[M
         Middleware(CsvAnswers),
         Middleware(RateLimit, settings=settings),
         Middleware(LoadShedder, settings=settings),
-        Middleware(PersistedQueries, settings=settings),
-        Middleware(GraphQLRequestGuard, settings=settings),
+        Middleware(
+            GraphQLRequestGuard, settings=settings, persisted=PersistedQueries.from_settings(settings)
+        ),
     ]
     return stack
+
+
+class CORS(CORSMiddleware):
+    """Starlette's CORS. An answer to a request without `Origin` (no browser's cross-origin
+    request) only gains `Vary: Origin`: appended as it is, when the answer has no Vary yet,
+    instead of re-reading every header of every answer."""
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        if message["type"] == "http.response.start" and "origin" not in request_headers:
+            headers = message.get("headers", [])
+            if not any(name.lower() == b"vary" for name, _ in headers):
+                message["headers"] = [*headers, (b"vary", b"Origin")]
+                await send(message)
+                return
+        await super().send(message, send, request_headers)
 
 
 def cors(origins: tuple[str, ...]) -> Middleware:
     """Anonymous reads from browser apps: GET and POST from these origins ("*": any), no
     credentials, preflight answers cached by the browser for a day."""
     return Middleware(
-        CORSMiddleware,
+        CORS,
         allow_origins=list(origins),
         allow_credentials=False,
         allow_methods=["GET", "POST"],

@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from limits import RateLimitItem, parse
@@ -24,6 +24,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logs import current_request
 from config.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -274,20 +275,30 @@ def check_query_params(params: QueryParams, bounds: RequestBounds) -> None:
     check_operation(item, bounds)
 
 
-class GraphQLRequestGuard:
-    """Reads a POST body within MAX_BODY_BYTES and BODY_TIMEOUT_S and checks its shape before
-    the GraphQL view parses anything; the view then reads the buffered body."""
+class QueryResolver(Protocol):
+    """Puts in the query a request names instead of sending it (api.persisted)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def resolve_get(self, scope: Scope) -> Scope: ...
+
+    def resolve_payload(self, payload: Any) -> bool: ...
+
+
+class GraphQLRequestGuard:
+    """Reads a POST body within MAX_BODY_BYTES and BODY_TIMEOUT_S, once: the query a persisted
+    query names is put in (`persisted`), then the request's shape is checked before the
+    GraphQL view parses anything; the view then reads the buffered body."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, persisted: QueryResolver | None = None) -> None:
         self.app = app
         self.bounds = RequestBounds.from_settings(settings)
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
         try:
-            body = await self.check(scope, receive)
+            scope, body = await self.check(scope, receive)
         except RequestRefused as refusal:
             await send_refusal(scope, send, refusal)
             return
@@ -305,12 +316,15 @@ class GraphQLRequestGuard:
 
         await self.app(scope, replay, send)
 
-    async def check(self, scope: Scope, receive: Receive) -> bytes | None:
-        """The POST body, checked (None for GET); raises RequestRefused."""
+    async def check(self, scope: Scope, receive: Receive) -> tuple[Scope, bytes | None]:
+        """The request (a GET's query string with its persisted query put in) and its POST
+        body, checked (None for GET); raises RequestRefused."""
         method = scope["method"]
         if method == "GET":
+            if self.persisted is not None:
+                scope = self.persisted.resolve_get(scope)
             check_query_params(QueryParams(scope.get("query_string", b"")), self.bounds)
-            return None
+            return scope, None
         if method != "POST":
             raise RequestRefused(405, "METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"})
         headers = Headers(scope=scope)
@@ -322,8 +336,13 @@ class GraphQLRequestGuard:
         if declared.isdigit() and int(declared) > self.bounds.max_body_bytes:
             raise self.too_large(int(declared))
         body = await self.read_body(receive)
-        check_payload(_loads(body, "The request body"), self.bounds)
-        return body
+        if (record := current_request.get()) is not None:
+            record.body = body  # the log line names the operation of a request refused below
+        payload = _loads(body, "The request body")
+        if self.persisted is not None and self.persisted.resolve_payload(payload):
+            body = orjson.dumps(payload)
+        check_payload(payload, self.bounds)
+        return scope, body
 
     def too_large(self, size: int) -> RequestRefused:
         message = f"The request body has {size} bytes; at most {self.bounds.max_body_bytes} are allowed."

@@ -33,9 +33,9 @@ logger = logging.getLogger("api.access")
 
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-MAX_CAPTURED_BODY = 256 * 1024  # enough for any body the guard lets through (MAX_BODY_BYTES)
 GRAPHQL_PATH = "/graphql"
 UNREAD = "(unread)"  # the operation of a request refused before its body was read
+OUTCOME_BY_STATUS = {429: "rate_limited", 503: "unavailable", 504: "timeout"}
 # The first named operation of a document (comments removed first).
 _COMMENT = re.compile(r"#[^\n\r]*")
 _OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
@@ -132,7 +132,7 @@ class RequestRecord:
     error_codes: tuple[str, ...] = ()
     execution: str | None = None  # `replay` when the engine answered without GraphQL
     tally: StatementTally = field(default_factory=StatementTally)
-    body: bytearray = field(default_factory=bytearray)  # a GraphQL POST body, as read
+    body: bytes = b""  # a GraphQL POST body, as the guard read it (api.guards)
 
     @property
     def is_graphql(self) -> bool:
@@ -156,9 +156,10 @@ class RequestRecord:
 
     def outcome(self) -> str:
         """ok, client_error, server_error, unavailable (503), rate_limited (429) or timeout (504)."""
-        by_status = {429: "rate_limited", 503: "unavailable", 504: "timeout"}
-        if self.status in by_status:
-            return by_status[self.status]
+        if (by_status := OUTCOME_BY_STATUS.get(self.status)) is not None:
+            return by_status
+        if not self.error_codes and self.status < 400:
+            return "ok"
         codes = set(self.error_codes)
         if self.status >= 500 or "INTERNAL_SERVER_ERROR" in codes:
             return "server_error"
@@ -178,7 +179,7 @@ class RequestRecord:
             self.operation = UNREAD  # refused before the body was read (rate limit, load shedding)
         else:
             try:
-                self.operation = operation_name(orjson.loads(bytes(self.body)))
+                self.operation = operation_name(orjson.loads(self.body))
             except orjson.JSONDecodeError:
                 self.operation = None
 
@@ -240,13 +241,6 @@ class RequestIdMiddleware:
             statement_tally.set(record.tally),
         )
 
-        async def receive_and_keep() -> Message:
-            message = await receive()
-            body = message.get("body", b"")
-            if body and len(record.body) + len(body) <= MAX_CAPTURED_BODY:
-                record.body += body
-            return message
-
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 record.status = message["status"]
@@ -260,9 +254,8 @@ class RequestIdMiddleware:
                 ]
             await send(message)
 
-        keep_body = record.is_graphql and record.method == "POST"
         try:
-            await self.app(scope, receive_and_keep if keep_body else receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             record.finish(scope.get("query_string", b""))
             if logger.isEnabledFor(logging.INFO):  # the line's text and fields cost ~20 us

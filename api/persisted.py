@@ -12,8 +12,8 @@ Trusted documents: with PERSISTED_QUERIES=trusted only the operations of a manif
 document) are run, by hash or by their exact text; anything else is refused with
 `PERSISTED_QUERY_NOT_ALLOWED`.
 
-This middleware sits in front of api.guards.GraphQLRequestGuard: it reads a POST body with
-the guard's own bounds, puts the query in, and the guard then checks the request as usual.
+api.guards.GraphQLRequestGuard reads each request once and asks `PersistedQueries` for its
+query before checking it as usual.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from starlette.datastructures import Headers, QueryParams
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.datastructures import QueryParams
+from starlette.types import Scope
 
-from api.guards import GraphQLRequestGuard, RequestRefused, media_type, send_refusal
+from api.guards import RequestRefused
 from config.settings import Settings
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
@@ -41,8 +41,11 @@ def sha256(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
 
-class PersistedQueryNotFound(Exception):
-    pass
+class PersistedQueryNotFound(RequestRefused):
+    """200 with the error, as Apollo Server answers: the client then sends the query."""
+
+    def __init__(self) -> None:
+        super().__init__(200, NOT_FOUND, NOT_FOUND_MESSAGE)
 
 
 class QueryStore:
@@ -97,42 +100,20 @@ def load_manifest(path: Path) -> dict[str, str]:
 class PersistedQueries:
     """Resolves `extensions.persistedQuery` on /graphql (see the module's description)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.mode = settings.persisted_queries
-        self.reader = GraphQLRequestGuard(app, settings)
         self.store = QueryStore(settings.persisted_query_entries, settings.persisted_query_bytes)
         self.trusted: dict[str, str] = {}
         if self.mode == "trusted":
             assert settings.trusted_documents is not None
             self.trusted = load_manifest(settings.trusted_documents)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.mode == "off" or scope["type"] != "http" or scope["path"] != "/graphql":
-            await self.app(scope, receive, send)
-            return
-        try:
-            if scope["method"] == "GET":
-                await self.app(self.resolve_get(scope), receive, send)
-                return
-            if scope["method"] != "POST" or not self._json(scope):
-                await self.app(scope, receive, send)
-                return
-            body = await self.resolve_post(receive)
-        except RequestRefused as refusal:
-            await send_refusal(scope, send, refusal)
-            return
-        except PersistedQueryNotFound:
-            await self.not_found(scope, send)
-            return
-        await self.app(scope, _replay(body, receive), send)
-
-    @staticmethod
-    def _json(scope: Scope) -> bool:
-        content_type = Headers(scope=scope).get("content-type", "")
-        return content_type.split(";")[0].strip().lower() == "application/json"
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PersistedQueries | None:
+        return None if settings.persisted_queries == "off" else cls(settings)
 
     def resolve_get(self, scope: Scope) -> Scope:
+        """The GET request with its query put in; raises RequestRefused."""
         params = QueryParams(scope.get("query_string", b""))
         if "extensions" not in params and (self.mode != "trusted" or "query" not in params):
             return scope
@@ -148,23 +129,17 @@ class PersistedQueries:
         pairs = [(k, v) for k, v in params.multi_items() if k != "query"] + [("query", query)]
         return {**scope, "query_string": urlencode(pairs).encode()}
 
-    async def resolve_post(self, receive: Receive) -> bytes:
-        body = await self.reader.read_body(receive)
-        if self.mode == "apq" and b"persistedQuery" not in body:
-            return body  # the common case: nothing to resolve, no second parse
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return body  # the guard refuses it with its own message
-        items = payload if isinstance(payload, list) else [payload]
+    def resolve_payload(self, payload: Any) -> bool:
+        """Puts each operation's query into a POST payload (one operation or a batch); whether
+        any changed. Raises RequestRefused."""
         changed = False
-        for item in items:
+        for item in payload if isinstance(payload, list) else [payload]:
             if isinstance(item, dict):
                 query = self.resolve(item)
                 if query is not None and item.get("query") != query:
                     item["query"] = query
                     changed = True
-        return orjson.dumps(payload) if changed else body
+        return changed
 
     def resolve(self, item: dict[str, Any]) -> str | None:
         """The query of one request, or None to leave it as it is; raises for a refusal or an
@@ -207,28 +182,3 @@ class PersistedQueries:
     def not_allowed() -> RequestRefused:
         message = "Only the operations of this server's trusted documents are accepted."
         return RequestRefused(400, "PERSISTED_QUERY_NOT_ALLOWED", message)
-
-    @staticmethod
-    async def not_found(scope: Scope, send: Send) -> None:
-        """200 with the error, as Apollo Server answers: the client then sends the query."""
-        body = orjson.dumps({"errors": [{"message": NOT_FOUND_MESSAGE, "extensions": {"code": NOT_FOUND}}]})
-        headers = [
-            (b"content-type", media_type(Headers(scope=scope)).encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"no-store"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

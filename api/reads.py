@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from db.replicas import one_database_per_request
+from db.replicas import OneDatabaseScope
 
 
 class OneDatabasePerRequest:
@@ -16,5 +16,5 @@ class OneDatabasePerRequest:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with one_database_per_request():
+        with OneDatabaseScope():
             await self.app(scope, receive, send)

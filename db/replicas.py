@@ -4,7 +4,7 @@ The API reads through `ReadPools`: one `ReadPool` per database, the standbys of
 READ_DATABASE_URLS and the primary (the reader's login on DATABASE_URL). A request reads
 from a standby that serves (it answers, holds a data release and is at most READ_MAX_LAG_S
 behind; the one with the fewest connections in use) and keeps to it for all its statements
-(`one_database_per_request`); when no standby serves, it reads from the primary. A
+(`OneDatabaseScope`); when no standby serves, it reads from the primary. A
 statement whose database goes away under it (or, on a standby, that WAL replay cancels) is
 run once more on the next database: reads are idempotent, so losing a standby costs no
 answers.
@@ -26,14 +26,13 @@ with old data, nor an old one with new data.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import math
 import re
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,15 +216,17 @@ class ReadRoute:
 _ROUTE: ContextVar[ReadRoute | None] = ContextVar("read_route", default=None)
 
 
-@contextlib.contextmanager
-def one_database_per_request() -> Iterator[ReadRoute]:
-    """Within this block, reads keep to the first database chosen (unless it goes away)."""
-    route = ReadRoute()
-    token = _ROUTE.set(route)
-    try:
-        yield route
-    finally:
-        _ROUTE.reset(token)
+class OneDatabaseScope:
+    """`with OneDatabaseScope():` reads keep to the first database chosen (unless it goes
+    away). A class, not a generator-based context manager: it runs for every request."""
+
+    def __enter__(self) -> ReadRoute:
+        route = ReadRoute()
+        self._token = _ROUTE.set(route)
+        return route
+
+    def __exit__(self, *exc: object) -> None:
+        _ROUTE.reset(self._token)
 
 
 def current_route() -> ReadRoute | None:

@@ -22,10 +22,10 @@ from api.app import create_app
 from config.settings import Settings
 from db.release import latest_release
 from db.replicas import (
+    OneDatabaseScope,
     PrimaryPositions,
     ReadPools,
     moves_elsewhere,
-    one_database_per_request,
     parse_lsn,
 )
 from db.roles import reader_url
@@ -191,7 +191,7 @@ async def test_a_statement_whose_standby_goes_away_runs_on_the_primary(
     pools = await _pools(seeded_url, replica_url)
     owner = await asyncpg.connect(replica_url)
     try:
-        with one_database_per_request() as route:
+        with OneDatabaseScope() as route:
             async with pools.acquire() as connection:
                 assert connection.database.name == "replica-1"
                 await owner.execute("SELECT pg_terminate_backend($1)", connection.get_server_pid())
@@ -202,11 +202,11 @@ async def test_a_statement_whose_standby_goes_away_runs_on_the_primary(
         assert [d.name for d in route.answered] == ["primary"]
         replica = pools.standbys[0]
         assert replica.down  # until the monitor finds it answering again
-        with one_database_per_request():
+        with OneDatabaseScope():
             assert pools.choose().name == "primary"
         await pools.check()
         assert not replica.down
-        with one_database_per_request():
+        with OneDatabaseScope():
             assert pools.choose().name == "replica-1"
     finally:
         await owner.close()
@@ -221,12 +221,12 @@ async def test_same_release_tells_when_the_release_moved_during_an_answer(
     checksum = await _checksum(replica_url)
     moved = "0" * 64
     try:
-        with one_database_per_request():
+        with OneDatabaseScope():
             before = await pools.release_checksum(fresh=False)
             await pools.fetch("SELECT 1")
             assert before == checksum
             assert await pools.same_release(before)
-        with one_database_per_request():
+        with OneDatabaseScope():
             before = await pools.release_checksum(fresh=False)
             await pools.fetch("SELECT 1")
             # Another release becomes served on the database that answered, before the check.
