@@ -197,13 +197,14 @@ class GraphQLView(GraphQL[Context, None]):
         if record is not None:  # read here once: the log line need not parse the body again
             record.operation = operation_name({"query": operation[0], "operationName": operation[1]})
         try:
-            body = await self.engine.replay(*operation, QueryRunner(request.app.state.pool))
+            replayed = await self.engine.replay(*operation, QueryRunner(request.app.state.pool))
         except DATABASE_ERRORS:
             return False
-        if body is None:
+        if replayed is None:
             return False
+        body = replayed.body
         if record is not None:
-            record.note_replay(body)
+            record.note_replay(replayed.extensions)
         media_type = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in headers.get("accept", "") else "application/json"
         raw_headers = [
             (b"content-length", str(len(body)).encode()),
@@ -218,11 +219,12 @@ class GraphQLView(GraphQL[Context, None]):
         return True
 
     async def remember_answer(self, request: Request, response: GraphQLHTTPResponse) -> None:
-        if request.method != "POST" or "extensions" not in response:
+        extensions = response.get("extensions")
+        if request.method != "POST" or extensions is None:
             return
         operation = await self._operation(request)
         if operation is not None:
-            self.engine.mark_answered(*operation, orjson.dumps(response["extensions"]))
+            self.engine.mark_answered(*operation, dict(extensions))
 
     async def _run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         etag = None

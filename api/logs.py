@@ -9,7 +9,6 @@ handed to the observers (api.metrics).
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import itertools
 import logging
@@ -146,13 +145,10 @@ class RequestRecord:
         if isinstance(cost, dict) and isinstance(cost.get("requested"), int):
             self.cost = (self.cost or 0) + cost["requested"]
 
-    def note_replay(self, body: bytes) -> None:
-        """From the GraphQL view: answered by the engine's replay (ends with `,"extensions":{...}}`)."""
+    def note_replay(self, extensions: dict[str, Any]) -> None:
+        """From the GraphQL view: answered by the engine's replay, with these extensions."""
         self.execution = "replay"
-        start = body.rfind(b',"extensions":')
-        if start >= 0:
-            with contextlib.suppress(orjson.JSONDecodeError):
-                self.note_answer((), orjson.loads(body[start + len(b',"extensions":') : -1]))
+        self.note_answer((), extensions)
 
     def outcome(self) -> str:
         """ok, client_error, server_error, unavailable (503), rate_limited (429) or timeout (504)."""

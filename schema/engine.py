@@ -88,7 +88,7 @@ class Engine:
         self.max_bytes = max_bytes
         self._structural: dict[TemplateKey, frozenset[Path]] = {}
         self._plans: OrderedDict[PlanKey, Prepared] = OrderedDict()
-        self._answered: dict[PlanKey, bytes] = {}  # plan -> extensions JSON of a clean answer
+        self._answered: dict[PlanKey, Answered] = {}  # plan -> the extensions of a clean answer
         self._bytes = 0
         self.planned = 0  # how many times an operation was planned (not found in the cache)
         self.reused = 0  # how many times a cached plan was used (prepared or replayed)
@@ -196,7 +196,7 @@ class Engine:
         return GraphQLExecutionResult(data=orjson.Fragment(text), errors=errors)  # type: ignore[arg-type]
 
     def mark_answered(
-        self, query: str, operation_name: str | None, variables: dict[str, Any], extensions: bytes
+        self, query: str, operation_name: str | None, variables: dict[str, Any], extensions: dict[str, Any]
     ) -> None:
         """A clean answer went out: requests with the same plan may be replayed without GraphQL."""
         key = self._plan_key(query, operation_name, variables)
@@ -207,26 +207,45 @@ class Engine:
             and prepared.statement is not None
             and not prepared.errors
         ):
-            self._answered[key] = extensions
+            json = orjson.dumps(extensions)
+            self._answered[key] = Answered(json, orjson.loads(json))  # a copy the answer cannot change
 
     async def replay(
         self, query: str, operation_name: str | None, variables: dict[str, Any], db: QueryRunner
-    ) -> bytes | None:
-        """The response body of a request whose plan was answered cleanly before, or None.
+    ) -> Replayed | None:
+        """The response of a request whose plan was answered cleanly before, or None.
 
         Only string variables differ between such requests; they are bound as parameters
         and were valid for the same variable types (the skeleton matches).
         """
         key = self._plan_key(query, operation_name, variables)
-        extensions = self._answered.get(key) if key is not None else None
+        answered = self._answered.get(key) if key is not None else None
         prepared = self._plans.get(key) if key is not None else None
-        if extensions is None or prepared is None or prepared.statement is None:
+        if answered is None or prepared is None or prepared.statement is None:
             return None
         if not prepared.accepts(variables):
             return None  # the GraphQL path reports the argument's error
         self.reused += 1
         text: str = await db.fetchval(prepared.statement.sql, *prepared.arguments(variables))
-        return b'{"data":' + text.encode() + b',"extensions":' + extensions + b"}"
+        body = b'{"data":' + text.encode() + b',"extensions":' + answered.json + b"}"
+        return Replayed(body, answered.extensions)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The extensions of an operation's clean answer, as JSON and as read (the request log
+    takes its cost from them)."""
+
+    json: bytes
+    extensions: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """A replayed response: its body and the extensions it ends with."""
+
+    body: bytes
+    extensions: dict[str, Any]
 
 
 class PlannedExecution(SchemaExtension):
