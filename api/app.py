@@ -55,10 +55,11 @@ def create_app(settings: Settings, database_url: str, schema: TherapySchema | No
     readiness = Readiness(head_revision())
     exports = ExportEndpoints()
     routes = [
+        # First: the router tries each route in turn, and nearly every request is this one.
+        Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
         Route("/", root),
         Route("/healthz", healthz),
         Route("/readyz", readiness.endpoint),
-        Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
         Route("/export", exports.index),
         Route("/export/{name}", exports.file),
         Route("/export/{version}/", exports.kept_index),

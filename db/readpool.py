@@ -123,6 +123,8 @@ class ReadPool(asyncpg.Pool):
         return proxy
 
     async def _wait_for_free(self, queue: asyncio.LifoQueue[Any], timeout: float | None) -> Any:  # noqa: ASYNC109
+        if not queue.empty():
+            return queue.get_nowait()  # a free connection: no wait to bound (as queue.get would)
         bounds = [t for t in (self.acquire_timeout, timeout) if t is not None]
         wait = min(bounds) if bounds else None
         self.waiting += 1
