@@ -139,8 +139,9 @@ class ReadPool(asyncpg.Pool):
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """asyncpg's `release`, done at once when the connection has nothing to undo (the read
         path leaves no session state: `keep_session`). asyncpg's own release runs in a task of
-        its own (to survive cancellation) and costs an event-loop turn per request; the quick
-        one has no await, so it cannot be cancelled halfway. Anything unusual takes asyncpg's."""
+        its own (to survive cancellation) and costs a task, a timeout and event-loop turns per
+        request; the quick one is done before its first await, so it cannot be cancelled
+        halfway. Anything unusual takes asyncpg's."""
         holder: Any = getattr(connection, "_holder", None)
         con: Any = getattr(connection, "_con", None)
         if holder is None or con is None or holder._pool is not self or not self._quick_release(holder, con):
@@ -150,16 +151,17 @@ class ReadPool(asyncpg.Pool):
         holder._timeout = None
         con._listeners.clear()  # as asyncpg's Connection._reset
         con._log_listeners.clear()
-        holder._release()
+        holder._release()  # back in the queue, which wakes the first request waiting for it
         holder._setup_inactive_callback()
+        if self.waiting:
+            # That request runs first: this task cannot take the connection back for a
+            # statement of its own before it (as with asyncpg's release).
+            await asyncio.sleep(0)
 
     def _quick_release(self, holder: Any, con: Any) -> bool:
         protocol = con._protocol
         return bool(
-            # With requests waiting, asyncpg's release lets the first of them run before this
-            # task can acquire again (a quick release would let it take the connection back).
-            not self.waiting
-            and self._reset is keep_session  # type: ignore[attr-defined]
+            self._reset is keep_session  # type: ignore[attr-defined]
             and not con.is_closed()
             and protocol.queries_count < holder._max_queries
             and holder._generation == self._generation  # type: ignore[attr-defined]
