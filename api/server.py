@@ -1,9 +1,11 @@
-"""Serving over HTTP: uvicorn with httptools, plus what uvicorn lacks, a header read
-timeout and a header size bound, and a listening socket bound before anything is
+"""Serving over HTTP: uvicorn with httptools, plus what uvicorn lacks, header and body read
+timeouts and a header size bound, and a listening socket bound before anything is
 announced.
 
-A client that sends its request line and headers slower than HEADER_TIMEOUT_S (the
-"slow drip") is answered 408 and disconnected; the body is timed by api.guards.
+A client that sends its request line and headers slower than HEADER_TIMEOUT_S, or its body
+slower than BODY_TIMEOUT_S (the "slow drip"), is answered 408 and disconnected. The
+deadlines are timers of the connection, not of each request's task: one timer handle per
+request instead of a timeout context around the application's reads.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ class HeadersTooLarge(Exception):
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with a deadline and a size bound for each request's headers.
+    """uvicorn's httptools protocol with deadlines for each request's headers and body and a
+    size bound for its headers.
 
     Protocol-level refusals are coded GraphQL error bodies like every other refusal.
     """
 
     header_timeout_s: float = 5.0
+    body_timeout_s: float = 10.0
     max_header_bytes: int = MAX_HEADER_BYTES
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -75,7 +79,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm_header_timer()
+        # The body's deadline, until the whole request is in (on_message_complete).
+        self._header_timer = self.loop.call_later(self.body_timeout_s, self._body_timeout)
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm_header_timer()
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -88,6 +98,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             message = f"The request headers did not arrive within {self.header_timeout_s:g} s."
             self._refuse(408, "HEADER_TIMEOUT", message)
+
+    def _body_timeout(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing() and not self.cycle.response_started:
+            # The application waits for the body; it reads a disconnect once this closes.
+            message = f"The request body did not arrive within {self.body_timeout_s:g} s."
+            self._refuse(408, "BODY_TIMEOUT", message)
 
     def send_400_response(self, msg: str) -> None:
         if self._headers_too_large:
@@ -110,8 +127,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
 
 def guarded_protocol(settings: Settings) -> type[GuardedHttpToolsProtocol]:
-    """The protocol class with this configuration's header deadline."""
-    attributes = {"header_timeout_s": settings.header_timeout_s, "max_header_bytes": MAX_HEADER_BYTES}
+    """The protocol class with this configuration's header and body deadlines."""
+    attributes = {
+        "header_timeout_s": settings.header_timeout_s,
+        "body_timeout_s": settings.body_timeout_s,
+        "max_header_bytes": MAX_HEADER_BYTES,
+    }
     return type("ConfiguredHttpToolsProtocol", (GuardedHttpToolsProtocol,), attributes)
 
 
