@@ -143,6 +143,7 @@ def server_config(app: ASGIApp, settings: Settings, **options: Any) -> Config:
         "port": settings.port,
         "http": guarded_protocol(settings),
         "access_log": False,
+        "server_header": False,  # no `server: uvicorn` on every answer
         "log_config": None,
         "log_level": settings.log_level,
         "timeout_keep_alive": 5,

@@ -133,7 +133,9 @@ def find_bindings(
 
 
 def structural_values(variables: dict[str, Any], structural: frozenset[Path]) -> tuple[tuple[Path, str], ...]:
-    return tuple((path, value) for path, value in string_leaves(variables) if path in structural)
+    """The structural strings of variables of a known skeleton (each path leads to a
+    string), in the order of `string_leaves`: sorted paths."""
+    return tuple((path, at(variables, path)) for path in sorted(structural)) if structural else ()
 
 
 def bind(
