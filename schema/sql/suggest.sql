@@ -1,7 +1,11 @@
 -- Typeahead: entities with a name, code or ID starting with :prefix (or a word of it),
--- found through the trigram indexes of search_index. The prefix is taken literally: its
--- LIKE wildcards (% _ \) are escaped here, next to the LIKEs, and surrounding white space
+-- found through the indexes of search_index. The prefix is taken literally: its LIKE
+-- wildcards (% _ \) are escaped here, next to the LIKEs, and surrounding white space
 -- trimmed, so a bound value is too.
+-- A whole-text prefix is a range of the B-tree indexes (text_pattern_ops: byte order, up
+-- to the prefix followed by the highest code point) checked exactly by left(): stated so,
+-- it needs no constant pattern, and PostgreSQL can keep one generic plan for every prefix
+-- instead of planning each request again (planning took 5x the execution at x1).
 WITH matched AS (
     SELECT DISTINCT ON (d.type COLLATE "C", d.id) d.type, d.id, d.key, d.label, d.field, d.text,
            CASE WHEN d.lower_text
@@ -10,9 +14,13 @@ WITH matched AS (
     FROM search_index d
     WHERE d.field NOT IN ('title', 'description', 'mechanism')
       AND (CAST(:types AS text[]) IS NULL OR d.type = ANY(CAST(:types AS text[])))
-      AND (d.lower_text LIKE replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+      AND ((d.lower_text ~>=~ lower(btrim(:prefix, E' \t\n\r\f\x0b'))
+            AND d.lower_text ~<~ (lower(btrim(:prefix, E' \t\n\r\f\x0b')) || U&'\+10FFFF')
+            AND left(d.lower_text, char_length(lower(btrim(:prefix, E' \t\n\r\f\x0b')))) = lower(btrim(:prefix, E' \t\n\r\f\x0b')))
            OR d.lower_text LIKE '% ' || replace(replace(replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '\', '\\'), '%', '\%'), '_', '\_') || '%'
-           OR d.compact LIKE regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9\u0080-\U0010ffff]+', '', 'g') || '%')
+           OR (d.compact ~>=~ regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9\u0080-\U0010ffff]+', '', 'g')
+               AND d.compact ~<~ (regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9\u0080-\U0010ffff]+', '', 'g') || U&'\+10FFFF')
+               AND left(d.compact, char_length(regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9\u0080-\U0010ffff]+', '', 'g'))) = regexp_replace(lower(btrim(:prefix, E' \t\n\r\f\x0b')), '[^a-z0-9\u0080-\U0010ffff]+', '', 'g')))
     -- field and text last: one entity's equally good matches always yield the same one
     -- (type in byte order here only groups; the ranking below orders)
     ORDER BY d.type COLLATE "C", d.id, score DESC, length(d.text), d.text COLLATE "C", d.field
