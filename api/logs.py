@@ -154,8 +154,6 @@ class RequestRecord:
         """ok, client_error, server_error, unavailable (503), rate_limited (429) or timeout (504)."""
         if (by_status := OUTCOME_BY_STATUS.get(self.status)) is not None:
             return by_status
-        if not self.error_codes and self.status < 400:
-            return "ok"
         codes = set(self.error_codes)
         if self.status >= 500 or "INTERNAL_SERVER_ERROR" in codes:
             return "server_error"

@@ -54,8 +54,6 @@ SAMPLE_SECONDS = 5.0
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 Mode = Literal["livesum", "livemin", "livemax"]
 UNAVAILABLE: tuple[type[BaseException], ...] = (TimeoutError, *DATABASE_ERRORS)
-# A request's metric children: responses, refusals, GraphQL requests, GraphQL duration.
-RequestChildren = tuple[Any, Any | None, Any | None, Any | None]
 
 
 class PendingObservations:
@@ -158,7 +156,6 @@ class Metrics:
         self.release_checked = 0.0
         self._counted = {"plan": (0, 0), "document": (0, 0)}  # hits and misses reported so far
         self._children: dict[tuple[Counter | Histogram, tuple[str, ...]], Any] = {}
-        self._by_request: dict[tuple[str, int, str, str], RequestChildren] = {}
         self.pending = PendingObservations()
 
     def _counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
@@ -251,38 +248,19 @@ class Metrics:
 
     def observe(self, record: RequestRecord) -> None:
         pending = self.pending
-        graphql = record.is_graphql
-        operation = self.names.label(record.operation) if graphql else ""
-        outcome = record.outcome() if graphql else ""
-        key = (record.path if graphql else route_label(record.path), record.status, operation, outcome)
-        children = self._by_request.get(key)
-        if children is None:
-            children = self._by_request[key] = self._request_children(*key)
-        responses, refusals, requests, duration = children
-        pending.inc(responses)
-        if refusals is not None:
-            pending.inc(refusals)
-        if requests is None or duration is None:
+        pending.inc(self.labelled(self.responses, route_label(record.path), str(record.status)))
+        if record.status in (429, 503):
+            pending.inc(self.labelled(self.refusals, str(record.status)))
+        if not record.is_graphql:
             return
-        pending.inc(requests)
-        pending.observe(duration, record.duration_s)
+        operation = self.names.label(record.operation)
+        pending.inc(self.labelled(self.requests, operation, record.outcome()))
+        pending.observe(self.labelled(self.duration, operation), record.duration_s)
         pending.observe(self.statements, record.tally.statements)
         if record.tally.statements:
             pending.observe(self.pool_wait, record.tally.pool_wait_s)
         if record.cost is not None:
             pending.observe(self.cost, record.cost)
-
-    def _request_children(self, route: str, status: int, operation: str, outcome: str) -> RequestChildren:
-        """The metric children one kind of request counts in: its route and status, its
-        refusal (429, 503) and, for GraphQL, its operation and outcome. Their labels are
-        bounded, so are these."""
-        graphql = route == "/graphql"
-        return (
-            self.labelled(self.responses, route, str(status)),
-            self.labelled(self.refusals, str(status)) if status in (429, 503) else None,
-            self.labelled(self.requests, operation, outcome) if graphql else None,
-            self.labelled(self.duration, operation) if graphql else None,
-        )
 
     def tool_call(self, tool: str, ok: bool) -> None:
         self.tool_calls.labels(tool, "ok" if ok else "error").inc()
