@@ -79,8 +79,8 @@ def _key(global_id: str) -> str:
 
 
 async def test_typeahead_at_x100_ranks_broad_and_narrow_prefixes_as_stated(x100_url: str) -> None:
-    """Broad prefixes ("NCT": thousands of texts) are read from the label index in rank order;
-    their answers must be the ones ranking every match gives."""
+    """Broad prefixes ("NCT": thousands of texts) are read from the label index in rank order
+    (schema/sql/suggest.sql); their answers must be the ones ranking every match gives."""
     compiler = Compiler()
     connection = await asyncpg.connect(x100_url)
     try:
