@@ -6,10 +6,7 @@ only at that size."""
 
 from __future__ import annotations
 
-import base64
 import json
-import re
-from typing import Any
 
 import asyncpg
 import pytest
@@ -19,6 +16,7 @@ from bench.scale import scale_up
 from bench.statements import Compiler
 from seeds.loader import seed
 from tests.conftest import SEEDS_DIR, Databases, migrated_database
+from tests.suggestions import SUGGESTION_ROWS, expected_suggestions, hit_key
 
 SUGGEST = """query($p: String!, $first: Int!, $types: [SearchType!]) {
   suggest(prefix: $p, first: $first, types: $types) { type id label matchedField matchedText score } }"""
@@ -44,50 +42,13 @@ async def test_benchmark_statements_use_indexes_and_memory_at_x100(x100_url: str
     assert not [r for r in results if r.problems], report(results, show_plans=True)
 
 
-def expected_suggestions(
-    rows: list[asyncpg.Record], prefix: str, first: int, types: list[str] | None
-) -> list[Any]:
-    """Typeahead as its SQL states it, computed here from every row: 1.0 when a text starts
-    with the prefix, 0.8 when a word of it or its compact form does; one best text per entity
-    (shortest, then byte order, then field); ranked by score, label length, label bytes,
-    type and id."""
-    typed = prefix.strip(" \t\n\r\f\x0b").lower()
-    compact = re.sub("[^a-z0-9\u0080-\U0010ffff]+", "", typed)
-    best: dict[tuple[str, int], tuple[Any, ...]] = {}
-    for r in rows:
-        if types is not None and r["type"] not in types:
-            continue
-        starts = r["lower_text"].startswith(typed)
-        if not (starts or f" {typed}" in r["lower_text"] or r["compact"].startswith(compact)):
-            continue
-        score = 1.0 if starts else 0.8
-        choice = (-score, len(r["text"]), r["text"].encode(), r["field"])
-        entity = (r["type"], r["id"])
-        if entity not in best or choice < best[entity][0]:
-            best[entity] = (choice, r)
-    ranked = sorted(
-        best.items(), key=lambda e: (e[1][0][0], len(e[1][1]["label"]), e[1][1]["label"].encode(), e[0])
-    )
-    return [
-        (r["type"], r["key"], r["label"], r["field"], r["text"], -choice[0])
-        for _, (choice, r) in ranked[:first]
-    ]
-
-
-def _key(global_id: str) -> str:
-    return base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode().split(":", 1)[1]
-
-
 async def test_typeahead_at_x100_ranks_broad_and_narrow_prefixes_as_stated(x100_url: str) -> None:
     """Broad prefixes ("NCT": thousands of texts) are read from the label index in rank order
     (schema/sql/suggest.sql); their answers must be the ones ranking every match gives."""
     compiler = Compiler()
     connection = await asyncpg.connect(x100_url)
     try:
-        rows = await connection.fetch(
-            "SELECT type, id, key, label, field, text, lower_text, compact FROM search_index"
-            " WHERE field NOT IN ('title', 'description', 'mechanism')"
-        )
+        rows = await connection.fetch(SUGGESTION_ROWS)
         cases: list[tuple[str, int, list[str] | None]] = [
             (p, n, None)
             for p in ("nct", "NCT9", "ctr", "c", "c90", "tav", "t", "tras", " HER2 ")
@@ -97,10 +58,7 @@ async def test_typeahead_at_x100_ranks_broad_and_narrow_prefixes_as_stated(x100_
         for prefix, first, types in cases:
             statement = compiler.statement(SUGGEST, {"p": prefix, "first": first, "types": types})
             answer = json.loads(await connection.fetchval(statement.sql, *statement.arguments))
-            got = [
-                (h["type"], _key(h["id"]), h["label"], h["matchedField"], h["matchedText"], h["score"])
-                for h in answer["suggest"]
-            ]  # fmt: skip
+            got = [hit_key(hit) for hit in answer["suggest"]]
             assert got == expected_suggestions(rows, prefix, first, types), (prefix, first, types)
         # "nct" took the rank-order path (so the comparisons above covered it).
         statement = compiler.statement(SUGGEST, {"p": "nct", "first": 8, "types": None})
