@@ -10,15 +10,15 @@ from typing import Any
 
 import asyncpg
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Message, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette_compress import CompressMiddleware, add_compress_type
+from starlette_compress._utils import classify_start_message  # the type check its responders use
 
 from api.errors import DATABASE_ERRORS
 from api.exports import ExportEndpoints
@@ -130,7 +130,7 @@ def middleware(settings: Settings, observers: Sequence[Observer] = ()) -> list[M
         # Request id, Server-Timing, the request's log line and its metrics (api.logs, api.metrics).
         Middleware(RequestIdMiddleware, observers=observers),
         # br, gzip or zstd for answers over COMPRESS_MIN_BYTES, as the client accepts (Vary: Accept-Encoding).
-        Middleware(CompressMiddleware, minimum_size=settings.compress_min_bytes),
+        Middleware(Compression, minimum_size=settings.compress_min_bytes),
         # Each request reads from one database: a standby, or the primary when none serves.
         Middleware(OneDatabasePerRequest),
     ]
@@ -149,19 +149,63 @@ def middleware(settings: Settings, observers: Sequence[Observer] = ()) -> list[M
     return stack
 
 
+def has_header(scope: Scope, name: bytes) -> bool:
+    """Whether the request carries this (lower-case) header, without building a Headers."""
+    for header, _ in scope["headers"]:
+        if header == name:
+            return True
+    return False
+
+
+def with_vary(headers: list[tuple[bytes, bytes]], value: bytes) -> list[tuple[bytes, bytes]]:
+    """The answer's headers with `value` added to its Vary header, as Starlette adds it."""
+    varied = [v for name, v in headers if name.lower() == b"vary"]
+    if not varied:
+        return [*headers, (b"vary", value)]
+    merged = b", ".join([*varied, value])
+    kept = [(name, v) for name, v in headers if name.lower() != b"vary"]
+    return [*kept, (b"vary", merged)]
+
+
+class Compression(CompressMiddleware):
+    """starlette-compress. A client that sends no Accept-Encoding gets what its identity
+    responder sends, read from the start message instead of holding it until the body:
+    `Vary: Accept-Encoding` on an answer it would compress for another client (a type it
+    compresses, of at least `minimum_size` bytes, or of a length not given)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or has_header(scope, b"accept-encoding"):
+            await super().__call__(scope, receive, send)
+            return
+        minimum_size = self._identity.minimum_size
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start" and classify_start_message(message) != "skip":
+                headers = message.get("headers", [])
+                length = next((value for name, value in headers if name.lower() == b"content-length"), None)
+                if length is None or int(length) >= minimum_size:
+                    message["headers"] = with_vary(headers, b"Accept-Encoding")
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
+
+
 class CORS(CORSMiddleware):
     """Starlette's CORS. An answer to a request without `Origin` (no browser's cross-origin
-    request) only gains `Vary: Origin`: appended as it is, when the answer has no Vary yet,
-    instead of re-reading every header of every answer."""
+    request) only gains `Vary: Origin`, added by a plain wrapper instead of Starlette's, which
+    reads the request's and the answer's headers into Headers objects."""
 
-    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
-        if message["type"] == "http.response.start" and "origin" not in request_headers:
-            headers = message.get("headers", [])
-            if not any(name.lower() == b"vary" for name, _ in headers):
-                message["headers"] = [*headers, (b"vary", b"Origin")]
-                await send(message)
-                return
-        await super().send(message, send, request_headers)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or has_header(scope, b"origin"):
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = with_vary(message.get("headers", []), b"Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
 
 
 def cors(origins: tuple[str, ...]) -> Middleware:

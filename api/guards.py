@@ -64,10 +64,14 @@ async def send_refusal(scope: Scope, send: Send, refusal: RequestRefused) -> Non
     await send({"type": "http.response.body", "body": body})
 
 
+_GUARDED_PREFIXES = tuple(p + "/" for p in GUARDED_PATHS)
+
+
 def _guarded(scope: Scope) -> bool:
-    return scope["type"] == "http" and any(
-        scope["path"] == p or scope["path"].startswith(p + "/") for p in GUARDED_PATHS
-    )
+    if scope["type"] != "http":
+        return False
+    path: str = scope["path"]
+    return path in GUARDED_PATHS or path.startswith(_GUARDED_PREFIXES)
 
 
 # --- per-client rate limits ------------------------------------------------------------------

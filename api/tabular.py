@@ -197,7 +197,8 @@ class CsvAnswers:
             await self.app(scope, receive, send)
             return
         is_get = scope["method"] in {"GET", "HEAD"}
-        if not wants_csv(Headers(scope=scope).get("accept", "")):
+        accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
+        if not wants_csv(accept.decode("latin-1")):
             await self.app(scope, receive, _with_vary(send) if is_get else send)
             return
         await self._tabulate(scope, receive, _with_vary(send) if is_get else send)

@@ -108,6 +108,35 @@ async def test_brotli_and_gzip_above_the_threshold(client: httpx.AsyncClient) ->
     assert "content-encoding" not in plain.headers
 
 
+async def test_no_accept_encoding_answers_as_identity(open_url: str) -> None:
+    """A client that sends no Accept-Encoding (the shortcut of api.app.Compression) gets the
+    same headers as one asking for `identity` (starlette-compress's own path), Vary included,
+    for answers above and below COMPRESS_MIN_BYTES, GET and POST, with and without Origin."""
+
+    def comparable(response: httpx.Response) -> dict[str, str]:
+        varying = {"date", "x-request-id", "server-timing", "x-graphql-execution"}
+        return {name: value for name, value in response.headers.items() if name not in varying}
+
+    async with httpx.AsyncClient(base_url=open_url) as http:
+        for query in (BIG_QUERY, "{ dataRelease { version } }"):
+            for method, origin in (("POST", None), ("GET", None), ("POST", "https://x.example")):
+                extra = {"origin": origin} if origin else {}
+                if method == "POST":
+                    request = http.build_request("POST", "/graphql", json={"query": query}, headers=extra)
+                else:
+                    request = http.build_request("GET", "/graphql", params={"query": query}, headers=extra)
+                del request.headers["accept-encoding"]
+                bare = await http.send(request)
+                request.headers["accept-encoding"] = "identity"
+                identity = await http.send(request)
+                assert bare.status_code == identity.status_code == 200
+                assert comparable(bare) == comparable(identity), (query, method, origin)
+                assert bare.content == identity.content
+                big = int(bare.headers["content-length"]) >= Settings.from_env({}).compress_min_bytes
+                assert ("accept-encoding" in bare.headers.get("vary", "").lower()) == big
+                assert "origin" in bare.headers["vary"].lower()
+
+
 async def test_get_answers_vary_on_accept_with_release_etag(client: httpx.AsyncClient) -> None:
     params = {"query": "{ trials(first: 100) { nodes { acronym phase title } } }"}
     as_json = await client.get("/graphql", params=params, headers={"accept-encoding": "gzip"})
