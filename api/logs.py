@@ -10,6 +10,7 @@ handed to the observers (api.metrics).
 from __future__ import annotations
 
 import contextvars
+import functools
 import itertools
 import logging
 import os
@@ -37,6 +38,7 @@ UNREAD = "(unread)"  # the operation of a request refused before its body was re
 OUTCOME_BY_STATUS = {429: "rate_limited", 503: "unavailable", 504: "timeout"}
 # The first named operation of a document (comments removed first).
 _COMMENT = re.compile(r"#[^\n\r]*")
+MAX_REMEMBERED_QUERY = 4096  # longer documents are not kept by the cache below (at most 1 MB)
 _OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 
 
@@ -111,9 +113,20 @@ def operation_name(payload: Any) -> str | None:
     if isinstance(name, str) and name:
         return name
     query = payload.get("query")
-    if isinstance(query, str) and (found := _OPERATION.search(_COMMENT.sub("", query))):
-        return found.group(1)
-    return None
+    if not isinstance(query, str):
+        return None
+    if len(query) <= MAX_REMEMBERED_QUERY:
+        return _remembered_operation_name(query)
+    return _first_operation_name(query)
+
+
+def _first_operation_name(query: str) -> str | None:
+    found = _OPERATION.search(_COMMENT.sub("", query))
+    return found.group(1) if found else None
+
+
+# Clients send the same few documents: no regex per request.
+_remembered_operation_name = functools.lru_cache(maxsize=256)(_first_operation_name)
 
 
 @dataclass
