@@ -38,8 +38,9 @@ UNREAD = "(unread)"  # the operation of a request refused before its body was re
 OUTCOME_BY_STATUS = {429: "rate_limited", 503: "unavailable", 504: "timeout"}
 # The first named operation of a document (comments removed first).
 _COMMENT = re.compile(r"#[^\n\r]*")
-MAX_REMEMBERED_QUERY = 4096  # longer documents are not kept by the cache below (at most 1 MB)
 _OPERATION = re.compile(r"\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
+# Documents up to this size have their operation name remembered (at most 1 MB in all).
+MAX_REMEMBERED_QUERY = 4096
 
 
 class RequestIds:
