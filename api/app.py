@@ -26,6 +26,7 @@ from api.forest import ForestPlots
 from api.graphiql import ASSETS, ASSETS_PATH
 from api.graphql_view import GraphQLView
 from api.guards import GraphQLRequestGuard, LoadShedder, RateLimit
+from api.headers import has_header, send_with_vary, with_vary
 from api.logs import Observer, RequestIdMiddleware
 from api.mcp_server import MountedMCP, build_mcp_server
 from api.metrics import Metrics
@@ -149,24 +150,6 @@ def middleware(settings: Settings, observers: Sequence[Observer] = ()) -> list[M
     return stack
 
 
-def has_header(scope: Scope, name: bytes) -> bool:
-    """Whether the request carries this (lower-case) header, without building a Headers."""
-    for header, _ in scope["headers"]:  # noqa: SIM110 - a loop: any() over a generator costs more
-        if header == name:
-            return True
-    return False
-
-
-def with_vary(headers: list[tuple[bytes, bytes]], value: bytes) -> list[tuple[bytes, bytes]]:
-    """The answer's headers with `value` added to its Vary header, as Starlette adds it."""
-    varied = [v for name, v in headers if name.lower() == b"vary"]
-    if not varied:
-        return [*headers, (b"vary", value)]
-    merged = b", ".join([*varied, value])
-    kept = [(name, v) for name, v in headers if name.lower() != b"vary"]
-    return [*kept, (b"vary", merged)]
-
-
 class Compression(CompressMiddleware):
     """starlette-compress. A client that sends no Accept-Encoding gets what its identity
     responder sends, read from the start message instead of holding it until the body:
@@ -174,12 +157,12 @@ class Compression(CompressMiddleware):
     compresses, of at least `minimum_size` bytes, or of a length not given)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or has_header(scope, b"accept-encoding"):
+        if scope["type"] != "http" or has_header(scope["headers"], b"accept-encoding"):
             await super().__call__(scope, receive, send)
             return
         minimum_size = self._identity.minimum_size
 
-        async def send_with_vary(message: Message) -> None:
+        async def sending(message: Message) -> None:
             if message["type"] == "http.response.start" and classify_start_message(message) != "skip":
                 headers = message.get("headers", [])
                 length = next((value for name, value in headers if name.lower() == b"content-length"), None)
@@ -187,7 +170,7 @@ class Compression(CompressMiddleware):
                     message["headers"] = with_vary(headers, b"Accept-Encoding")
             await send(message)
 
-        await self.app(scope, receive, send_with_vary)
+        await self.app(scope, receive, sending)
 
 
 class CORS(CORSMiddleware):
@@ -196,16 +179,11 @@ class CORS(CORSMiddleware):
     reads the request's and the answer's headers into Headers objects."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or has_header(scope, b"origin"):
+        if scope["type"] != "http" or has_header(scope["headers"], b"origin"):
             await super().__call__(scope, receive, send)
             return
 
-        async def send_with_vary(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = with_vary(message.get("headers", []), b"Origin")
-            await send(message)
-
-        await self.app(scope, receive, send_with_vary)
+        await self.app(scope, receive, send_with_vary(send, b"Origin"))
 
 
 def cors(origins: tuple[str, ...]) -> Middleware:

@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import DATABASE_ERRORS, format_error
+from api.headers import send_with_vary
 from api.logs import request_id_var
 from db.queries import QueryRunner
 from db.release import latest_release
@@ -199,9 +200,9 @@ class CsvAnswers:
         is_get = scope["method"] in {"GET", "HEAD"}
         accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
         if not wants_csv(accept.decode("latin-1")):
-            await self.app(scope, receive, _with_vary(send) if is_get else send)
+            await self.app(scope, receive, send_with_vary(send, b"Accept") if is_get else send)
             return
-        await self._tabulate(scope, receive, _with_vary(send) if is_get else send)
+        await self._tabulate(scope, receive, send_with_vary(send, b"Accept") if is_get else send)
 
     async def _tabulate(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
@@ -240,19 +241,6 @@ class CsvAnswers:
         if "etag" in headers:
             headers["etag"] = headers["etag"][:-1] + '-csv"'
         return csv_body, headers
-
-
-def _with_vary(send: Send) -> Send:
-    async def send_with_vary(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = MutableHeaders(raw=list(message.get("headers", [])))
-            vary = [v.strip().lower() for v in headers.get("vary", "").split(",") if v.strip()]
-            if "accept" not in vary:
-                headers.append("Vary", "Accept")
-            message = {**message, "headers": headers.raw}
-        await send(message)
-
-    return send_with_vary
 
 
 # --- running an operation in process -----------------------------------------------------------

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from api.headers import with_vary
 from config.settings import Settings
 from db.roles import reader_url
 from tests.conftest import graphql, serve
@@ -248,3 +249,14 @@ async def test_csv_download_values_match_the_api(client: httpx.AsyncClient) -> N
     assert unknown.status_code == 400
     assert "phases" in unknown.json()["errors"][0]["message"]
     assert (await client.get("/csv/nothing")).status_code == 404
+
+
+def test_vary_is_merged_into_one_header_without_repeating_a_name() -> None:
+    assert with_vary([(b"content-type", b"text/csv")], b"Accept") == [
+        (b"content-type", b"text/csv"),
+        (b"vary", b"Accept"),
+    ]
+    merged = with_vary([(b"vary", b"Origin"), (b"x-a", b"1"), (b"Vary", b"Accept")], b"Accept-Encoding")
+    assert merged == [(b"x-a", b"1"), (b"vary", b"Origin, Accept, Accept-Encoding")]
+    already = [(b"vary", b"Origin, accept")]
+    assert with_vary(already, b"Accept") == already
