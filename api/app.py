@@ -108,6 +108,7 @@ def read_pool_lifespan(settings: Settings, database_url: str, running: Sequence[
             statement_timeout_ms=settings.statement_timeout_ms,
             max_waiting=settings.pool_max_waiting,
             acquire_timeout=settings.pool_acquire_timeout_s,
+            statement_cache_size=settings.statement_cache_size,
         )
         try:
             async with contextlib.AsyncExitStack() as stack:

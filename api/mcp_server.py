@@ -490,6 +490,7 @@ async def serve_stdio(settings: Settings, database_url: str) -> None:
         statement_timeout_ms=settings.statement_timeout_ms,
         max_waiting=settings.pool_max_waiting,
         acquire_timeout=settings.pool_acquire_timeout_s,
+        statement_cache_size=settings.statement_cache_size,
     )
     try:
         await build_mcp_server(schema, settings, lambda: pool).run_stdio_async()

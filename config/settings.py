@@ -104,6 +104,9 @@ class Settings:
     max_in_flight: int = 32
     pool_max_waiting: int = 32
     pool_acquire_timeout_s: float = 1.0
+    # Prepared statements each read connection keeps (PostgreSQL holds their plans, about
+    # 150 KB for a nested query); one per planned operation is reused while it stays.
+    statement_cache_size: int = 256
     rate_limit: str = "1200/minute"
     rate_limit_loopback: bool = False
     # The API's own, read-only login (db.roles); unset: DATABASE_URL with the reader role.
@@ -188,6 +191,7 @@ class Settings:
             max_in_flight=int(env.get("MAX_IN_FLIGHT", "32")),
             pool_max_waiting=int(env.get("DB_POOL_MAX_WAITING", "32")),
             pool_acquire_timeout_s=float(env.get("DB_POOL_ACQUIRE_TIMEOUT_MS", "1000")) / 1000,
+            statement_cache_size=int(env.get("DB_STATEMENT_CACHE_SIZE", "256")),
             rate_limit=env.get("RATE_LIMIT", "1200/minute").strip(),
             rate_limit_loopback=_bool(env.get("RATE_LIMIT_LOOPBACK"), False),
             reader_database_url=env.get("READER_DATABASE_URL") or None,

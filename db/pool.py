@@ -16,6 +16,7 @@ async def create_read_pool(
     max_waiting: int | None = None,
     acquire_timeout: float | None = None,
     connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    statement_cache_size: int = 256,
 ) -> ReadPool:
     """Every transaction on this pool is read-only, so a bug in the read path cannot write
     (and the API's role may only SELECT: db.roles). Past `max_waiting` requests waiting for a
@@ -33,6 +34,9 @@ async def create_read_pool(
         # The client gives up a little after the server's own statement timeout.
         command_timeout=statement_timeout_ms / 1000 + 1,
         reset=keep_session,
+        # Each planned operation has a text of its own (schema.engine writes its structural
+        # values in): room for more of them than asyncpg's default 100.
+        statement_cache_size=statement_cache_size,
         server_settings={
             "default_transaction_read_only": "on",
             "statement_timeout": str(statement_timeout_ms),

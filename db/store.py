@@ -9,17 +9,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
-from sqlalchemy import Column, Insert, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Column,
+    Insert,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
 
 DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
 
@@ -37,18 +50,52 @@ class Statement:
     sql: str
     names: tuple[str, ...]
     constants: Mapping[str, Any]
+    binds: Mapping[str, BindParameter[Any]] = field(default_factory=dict, compare=False, repr=False)
 
     def arguments(self, values: Mapping[str, Any] | None = None) -> list[Any]:
         given = values or {}
         return [given[name] if name in given else self.constants[name] for name in self.names]
 
 
-def compile_statement(statement: ClauseElement) -> Statement:
-    compiled = statement.compile(dialect=DIALECT)
-    assert isinstance(compiled, SQLCompiler)
+class _InliningCompiler(DIALECT.statement_compiler):  # type: ignore[misc,name-defined]
+    """The dialect's compiler, writing the values of the named binds into the text."""
+
+    def __init__(self, dialect: Any, statement: ClauseElement, *, inline: frozenset[str], **kw: Any) -> None:
+        self.inline_keys = inline
+        super().__init__(dialect, statement, **kw)
+
+    def visit_bindparam(self, bindparam: BindParameter[Any], literal_binds: bool = False, **kw: Any) -> str:
+        inline = literal_binds or bindparam.key in self.inline_keys
+        return super().visit_bindparam(bindparam, literal_binds=inline, **kw)  # type: ignore[no-any-return]
+
+
+# Values written into a statement's text: these types render as plain SQL literals.
+_INLINE_TYPES = (Integer, Boolean, String)
+
+
+def can_inline(statement: Statement, name: str) -> bool:
+    """Whether the bind `name` holds a value that can be written into the text: an integer,
+    boolean or string, or a non-empty array of integers or strings (an empty ARRAY[] has
+    no type in SQL); never NULL, dates or decimals."""
+    bind = statement.binds[name]
+    value: Any = bind.effective_value
+    sql_type = bind.type
+    if isinstance(sql_type, ARRAY):
+        return bool(value) and isinstance(sql_type.item_type, _INLINE_TYPES) and None not in value
+    return value is not None and isinstance(sql_type, _INLINE_TYPES)
+
+
+def compile_statement(statement: ClauseElement, inline: Iterable[str] = ()) -> Statement:
+    """The statement's text and parameters; the binds named in `inline` (names as a first
+    compilation gave them, all constants) are written into the text instead."""
+    compiled: SQLCompiler = statement.compile(dialect=DIALECT)  # type: ignore[assignment]
+    names = frozenset(inline)
+    if names:
+        keys = frozenset(compiled.binds[name].key for name in names)
+        compiled = _InliningCompiler(DIALECT, statement, inline=keys)
     binds = compiled.binds
     constants = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
-    return Statement(str(compiled), tuple(compiled.positiontup or ()), constants)
+    return Statement(str(compiled), tuple(compiled.positiontup or ()), constants, binds)
 
 
 class Truncate(Executable, ClauseElement):

@@ -6,7 +6,10 @@ planner runs once more with each string replaced by a distinct sentinel; a param
 holding exactly a sentinel is bound to that variable from then on. A string the plan
 transforms, validates or builds structure from (a cursor, a search text that is
 trimmed, an enum name) is *structural* instead: its value becomes part of the cache key.
-Numbers and booleans are always structural (page sizes, directives).
+Numbers, booleans and enum names are always structural (page sizes, directives, filter
+values): enum leaves are known by their GraphQL type and never probed. Parameters whose
+value no probed string changes hold only structural values; the engine writes them into
+the statement's text, so PostgreSQL plans with the values themselves.
 """
 
 from __future__ import annotations
@@ -14,6 +17,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    type_from_ast,
+)
 
 Path = tuple[str | int, ...]
 MARKER = "\ue000s"
@@ -65,10 +79,41 @@ def replaced(value: Any, replacements: dict[Path, str], path: Path = ()) -> Any:
     return replacements.get(path, value)
 
 
-def probe_variables(variables: dict[str, Any]) -> tuple[dict[str, Any], list[Path]]:
-    """The variables with each string leaf replaced by a distinct sentinel, and the leaves in order."""
-    paths = [path for path, _ in string_leaves(variables)]
-    return replaced(variables, {p: _sentinel(i) for i, p in enumerate(paths)}), paths
+def _enum_paths(graphql_type: Any, value: Any, path: Path) -> Iterator[Path]:
+    if isinstance(graphql_type, GraphQLNonNull):
+        graphql_type = graphql_type.of_type
+    if isinstance(graphql_type, GraphQLEnumType) and isinstance(value, str):
+        yield path
+    elif isinstance(graphql_type, GraphQLList):
+        items = value if isinstance(value, list) else None
+        if items is None:  # a single value where a list is expected: coerced as a list of one
+            yield from _enum_paths(graphql_type.of_type, value, path)
+        for index, item in enumerate(items or ()):
+            yield from _enum_paths(graphql_type.of_type, item, (*path, index))
+    elif isinstance(graphql_type, GraphQLInputObjectType) and isinstance(value, dict):
+        for name, item in value.items():
+            field = graphql_type.fields.get(name)
+            if field is not None:
+                yield from _enum_paths(field.type, item, (*path, name))
+
+
+def enum_leaves(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any]
+) -> frozenset[Path]:
+    """The string leaves that are enum names, by the variables' declared types."""
+    found: set[Path] = set()
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        declared: GraphQLInputType | None = type_from_ast(schema, definition.type)  # type: ignore[assignment]
+        if declared is not None and name in variables:
+            found.update(_enum_paths(declared, variables[name], (name,)))
+    return frozenset(found)
+
+
+def probe_variables(variables: dict[str, Any], paths: list[Path]) -> dict[str, Any]:
+    """The variables with each of these string leaves replaced by a distinct sentinel."""
+    probed: dict[str, Any] = replaced(variables, {p: _sentinel(i) for i, p in enumerate(paths)})
+    return probed
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -85,6 +130,7 @@ class Bindings:
 
     parameters: tuple[tuple[int, Path], ...]
     structural: frozenset[Path]
+    fixed: frozenset[int] = frozenset()  # parameters no probed string changes
 
 
 def _list_binding(
@@ -110,7 +156,11 @@ def find_bindings(
     bound: dict[Path, list[int]] = {}
     covered: set[Path] = set()  # leaves carried by a bound variable (themselves or their list)
     structural: set[Path] = set()
+    fixed: set[int] = set()
     for position, (real_value, probe_value) in enumerate(zip(real, probe, strict=True)):
+        if type(real_value) is type(probe_value) and real_value == probe_value:
+            fixed.add(position)
+            continue
         whole_list = _list_binding(paths, real_value, probe_value, variables)
         if whole_list is not None:
             bound.setdefault(whole_list, []).append(position)
@@ -129,7 +179,7 @@ def find_bindings(
         if not any(leaf in structural for leaf in paths if leaf[: len(path)] == path)
         for position in positions
     )
-    return Bindings(parameters, frozenset(structural))
+    return Bindings(parameters, frozenset(structural), frozenset(fixed))
 
 
 def structural_values(variables: dict[str, Any], structural: frozenset[Path]) -> tuple[tuple[Path, str], ...]:

@@ -18,15 +18,17 @@ from typing import Any
 import orjson
 from graphql import DocumentNode, GraphQLError
 from graphql import ExecutionResult as GraphQLExecutionResult
+from sqlalchemy.sql.elements import ClauseElement
 from strawberry.extensions import SchemaExtension
 
 from db.queries import QueryRunner
 from db.sqlbuild import operation_statement
-from db.store import Statement, compile_statement
+from db.store import Statement, can_inline, compile_statement
 from schema.binding import (
     Bindings,
     Path,
     bind,
+    enum_leaves,
     find_bindings,
     probe_variables,
     skeleton,
@@ -139,11 +141,19 @@ class Engine:
         plan = Planner(self.schema, document, operation).plan(variables)
         paths = [path for path, _ in string_leaves(variables)]
         statement = None
-        if not plan.introspection and not plan.data_is_null:
-            statement = compile_statement(operation_statement(plan.fields))
         bindings = Bindings((), frozenset(paths))
-        if statement is not None and paths and not plan.errors:
-            bindings = self._probe(document, operation, variables, statement, paths)
+        if not plan.introspection and not plan.data_is_null:
+            element = operation_statement(plan.fields)
+            statement = compile_statement(element)
+            if not plan.errors:
+                enums = enum_leaves(self.schema._schema, operation, variables)
+                probed = [path for path in paths if path not in enums]
+                if probed:
+                    bindings = self._probe(document, operation, variables, statement, probed)
+                else:  # no string but enum names: every parameter is structural
+                    bindings = Bindings((), frozenset(paths), frozenset(range(len(statement.names))))
+                bindings = Bindings(bindings.parameters, bindings.structural | enums, bindings.fixed)
+                statement, bindings = _with_constants_written(element, statement, bindings)
         size = len(query) * 2 + (len(statement.sql) * 2 if statement else 0)
         prepared = Prepared(
             statement,
@@ -165,14 +175,13 @@ class Engine:
         paths: list[Path],
     ) -> Bindings:
         """Plan again with sentinels for the strings: parameters that carry them are bound."""
-        probed, probe_paths = probe_variables(variables)
-        plan = Planner(self.schema, document, operation).plan(probed)
+        plan = Planner(self.schema, document, operation).plan(probe_variables(variables, paths))
         if plan.errors or plan.introspection or plan.data_is_null:
             return Bindings((), frozenset(paths))
         probe_statement = compile_statement(operation_statement(plan.fields))
         if probe_statement.sql != statement.sql:
             return Bindings((), frozenset(paths))
-        return find_bindings(probe_paths, statement.arguments(), probe_statement.arguments(), variables)
+        return find_bindings(paths, statement.arguments(), probe_statement.arguments(), variables)
 
     def _remember(self, key: PlanKey, prepared: Prepared) -> None:
         if prepared.size > self.max_bytes // 16 or key in self._plans:
@@ -229,6 +238,30 @@ class Engine:
         text: str = await db.fetchval(prepared.statement.sql, *prepared.arguments(variables))
         body = b'{"data":' + text.encode() + b',"extensions":' + answered.json + b"}"
         return Replayed(body, answered.extensions)
+
+
+def _with_constants_written(
+    element: ClauseElement, statement: Statement, bindings: Bindings
+) -> tuple[Statement, Bindings]:
+    """The statement with its fixed parameters written into the text, and the bound
+    parameters at their new positions.
+
+    A fixed value belongs to this plan alone (it is part of the cache key or of the
+    document), so the text stays one per plan; PostgreSQL then plans with the values
+    themselves (a page size, an enum's stored value) instead of a generic estimate, and
+    keeps that plan for the prepared statement.
+    """
+    names = [statement.names[position] for position in bindings.fixed]
+    inline = [name for name in names if can_inline(statement, name)]
+    if not inline:
+        return statement, bindings
+    written = compile_statement(element, inline)
+    # Anonymous binds are numbered anew in the shorter text: match them by their key.
+    position_of = {written.binds[name].key: position for position, name in enumerate(written.names)}
+    parameters = tuple(
+        (position_of[statement.binds[statement.names[old]].key], path) for old, path in bindings.parameters
+    )
+    return written, Bindings(parameters, bindings.structural)
 
 
 @dataclass(frozen=True)

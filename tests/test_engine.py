@@ -15,6 +15,7 @@ from bench.queries import QUERIES
 from config.settings import PROJECT_ROOT, Settings
 from db.queries import QueryRunner
 from db.sqlbuild import ENTITIES
+from schema.binding import enum_leaves
 from schema.context import Context
 from schema.engine import Engine
 from schema.schema import build_schema
@@ -156,3 +157,87 @@ async def test_strings_that_shape_the_statement_are_part_of_the_key(pool: asyncp
                                     context_value=Context(db=QueryRunner(pool)))  # fmt: skip
     assert too_long.errors
     assert too_long.errors[0].extensions == {"code": "BAD_USER_INPUT"}
+
+
+async def test_structural_values_are_written_into_the_statement(pool: asyncpg.Pool) -> None:
+    """Page sizes and enum values become part of the text (PostgreSQL plans with them);
+    string values stay parameters, so a new string is not planned again."""
+    schema = build_schema(compiler=True)
+    query = """query($first: Int!, $phases: [Phase!], $name: String!) {
+        trials(first: $first, filter: {phases: $phases}) { totalCount nodes { acronym phase } }
+        agent(name: $name) { name } }"""
+    cases = [
+        (3, ["PHASE_3"], "Enhertu"),
+        (3, ["PHASE_3"], "Kymriah"),
+        (5, ["PHASE_2", "PHASE_3"], "Herceptin"),
+        (1, ["PHASE_1"], "T-DXd"),
+    ]
+    texts = set()
+    for first, phases, name in cases:
+        variables = {"first": first, "phases": phases, "name": name}
+        answers = []
+        for each in (schema, REFERENCE):
+            result = await each.execute(
+                query, variable_values=variables, context_value=Context(db=QueryRunner(pool))
+            )
+            assert result.errors is None, result.errors
+            answers.append(exact_json(result.data))
+        assert answers[0] == answers[1], variables
+        prepared = schema.engine.cached(query, None, variables)
+        assert prepared is not None
+        assert prepared.statement is not None
+        texts.add(prepared.statement.sql)
+        # One parameter is left: the agent's name; the page size and phases are in the text.
+        assert len(prepared.statement.names) == 1
+        assert [path for _, path in prepared.parameters] == [("name",)]
+        assert f"LIMIT {first}" in prepared.statement.sql
+    assert schema.engine.planned == 3, "a new name reuses the plan; new page sizes and phases do not"
+    assert len(texts) == 3
+
+
+async def test_values_decoded_from_strings_stay_parameters(pool: asyncpg.Pool) -> None:
+    """A cursor is decoded in Python: each cursor is its own plan, but all share one text,
+    so the row id it carries is never written in."""
+    schema = build_schema(compiler=True)
+    query = (
+        "query($after: String) { trials(first: 2, after: $after) { nodes { slug } pageInfo { endCursor } } }"
+    )
+    runner = QueryRunner(pool)
+    cursor = None
+    texts = set()
+    for _ in range(3):
+        variables = {"after": cursor}
+        result = await schema.execute(query, variable_values=variables, context_value=Context(db=runner))
+        assert result.errors is None, result.errors
+        prepared = schema.engine.cached(query, None, variables)
+        assert prepared is not None
+        assert prepared.statement is not None
+        if cursor is not None:
+            texts.add(prepared.statement.sql)
+        cursor = orjson.loads(orjson.dumps(result.data))["trials"]["pageInfo"]["endCursor"]
+    assert schema.engine.planned == 3
+    assert len(texts) == 1
+
+
+def test_enum_leaves_are_found_by_the_declared_types() -> None:
+    document = parse(
+        """query($f: TrialFilter, $o: TrialOrder, $p: [Phase!], $s: String, $one: [Phase!]) {
+        trials(filter: $f, orderBy: $o) { totalCount } }"""
+    )
+    operation = document.definitions[0]
+    variables = {
+        "f": {"phases": ["PHASE_3", "PHASE_2"], "target": "ERBB2", "modality": "ANTIBODY_DRUG_CONJUGATE"},
+        "o": {"field": "ENROLLMENT"},
+        "p": ["PHASE_1"],
+        "s": "PHASE_1",
+        "one": "PHASE_2",  # a single value where a list is declared
+    }
+    found = enum_leaves(COMPILED._schema, operation, variables)  # type: ignore[arg-type]
+    assert found == {
+        ("f", "phases", 0),
+        ("f", "phases", 1),
+        ("f", "modality"),
+        ("o", "field"),
+        ("p", 0),
+        ("one",),
+    }
