@@ -29,6 +29,7 @@ import asyncpg
 from bench.statements import OurStatement
 
 BATCH = 10
+MAX_SCRIPTS = 128  # pgbench takes at most this many script files
 SCHEMA = "bench_pgbench"
 PARAMETER = re.compile(r"\$(\d+)\b")
 
@@ -98,17 +99,38 @@ async def prepare(
         return Workload([(path, 1)], defines)
     workload = Workload()
     await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    parts: list[tuple[list[str], int]] = []
     for number, members in enumerate(groups.values()):
-        prefix = f"g{number}_"  # each script keeps its own counter and values
+        prefix = f"g{number}_"  # each group keeps its own counter and values
         workload.defines[prefix + "i"] = "0"
-        path = await _helper(connection, folder, f"{name}_{number}", prefix, members)
-        workload.scripts.append((path, len(members)))
+        parts.append((await _helper(connection, f"{name}_{number}", prefix, members), len(members)))
+    if len(parts) <= MAX_SCRIPTS:
+        for number, (lines, weight) in enumerate(parts):
+            path = folder / f"{name}_{number}.sql"
+            path.write_text("\n".join(lines) + "\n")
+            workload.scripts.append((path, weight))
+        return workload
+    # More texts than pgbench takes script files: one script picks a group by its weight.
+    path = folder / f"{name}.sql"
+    path.write_text("\n".join(_dispatch(parts)) + "\n")
+    workload.scripts.append((path, 1))
     return workload
 
 
+def _dispatch(parts: list[tuple[list[str], int]]) -> list[str]:
+    lines = [f"\\set pick random(0, {sum(weight for _, weight in parts) - 1})"]
+    bound = 0
+    for number, (group, weight) in enumerate(parts):
+        bound += weight
+        lines += [f"\\{'if' if number == 0 else 'elif'} :pick < {bound}", *group]
+    return [*lines, "\\endif"]
+
+
 async def _helper(
-    connection: asyncpg.Connection, folder: Path, name: str, prefix: str, members: list[OurStatement]
-) -> Path:
+    connection: asyncpg.Connection, name: str, prefix: str, members: list[OurStatement]
+) -> list[str]:
+    """The script lines of one group: every BATCH-th time, its values from a helper table
+    of its own; then its statement."""
     table = f"{SCHEMA}.{name}"
     used = [i + 1 for i, a in enumerate(members[0].arguments) if a is not None]
     columns = [f"a{i}" for i in used]
@@ -120,7 +142,7 @@ async def _helper(
     placeholders = ", ".join(f"${k + 1}" for k in range(len(columns) + 1))
     await connection.executemany(f"INSERT INTO {table} VALUES ({placeholders})", rows)
     selected = ", ".join(f"{c} AS {prefix}{c}" for c in columns) or "n"
-    lines = [
+    return [
         f"\\set {prefix}i :{prefix}i + 1",
         f"\\if :{prefix}i % {BATCH} = 1",
         f"\\set {prefix}n random(0, {len(members) - 1})",
@@ -128,9 +150,6 @@ async def _helper(
         "\\endif",
         script_sql(members[0], prefix),
     ]
-    path = folder / f"{name}.sql"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 @dataclass(frozen=True)
@@ -172,7 +191,8 @@ def parse(stdout: str, stderr: str, returncode: int = 0) -> PgbenchResult:
         errors += max(1, stderr.count("aborted"))
     # -r: the mean latency of each command of each script; the helper lookups are left out.
     commands = re.findall(r"^\s+([\d.]+)\s+\d+\s+((?:SELECT|WITH)\b.*)$", stdout, re.M)
-    statements = [float(ms) for ms, text in commands if SCHEMA + "." not in text]
+    # (0.000: a statement of a group the dispatcher never picked)
+    statements = [float(ms) for ms, text in commands if SCHEMA + "." not in text and float(ms) > 0]
     mean = sum(statements) / len(statements) if statements else 0.0
     if tps is None or processed is None:
         return PgbenchResult(0.0, mean, errors)

@@ -119,6 +119,7 @@ async def read_pool(url: str, settings: Settings) -> asyncpg.Pool:
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
         statement_timeout_ms=settings.statement_timeout_ms,
+        statement_cache_size=settings.statement_cache_size,
     )
 
 
