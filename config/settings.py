@@ -104,8 +104,8 @@ class Settings:
     max_in_flight: int = 32
     pool_max_waiting: int = 32
     pool_acquire_timeout_s: float = 1.0
-    # Prepared statements each read connection keeps (PostgreSQL holds their plans, about
-    # 150 KB for a nested query); one per planned operation is reused while it stays.
+    # Prepared statements each read connection keeps (PostgreSQL holds a plan for each, 150 KB
+    # on average over the benchmark queries); one per planned operation, reused while it stays.
     statement_cache_size: int = 256
     rate_limit: str = "1200/minute"
     rate_limit_loopback: bool = False
