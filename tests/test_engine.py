@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import orjson
@@ -18,7 +19,7 @@ from db.sqlbuild import ENTITIES
 from schema.binding import enum_leaves
 from schema.context import Context
 from schema.engine import Engine
-from schema.schema import build_schema
+from schema.schema import TherapySchema, build_schema
 from tests.conftest import close_pool, read_pool
 from tests.test_compiler import exact_json
 
@@ -111,6 +112,20 @@ def test_plan_cache_is_bounded_in_entries_and_bytes() -> None:
     assert 10 <= len(small) <= 22
 
 
+async def _same_as_reference(
+    schema: TherapySchema, pool: asyncpg.Pool, query: str, variables: dict[str, Any]
+) -> None:
+    """The engine's answer is the reference executor's, exact JSON."""
+    answers = []
+    for each in (schema, REFERENCE):
+        result = await each.execute(
+            query, variable_values=variables, context_value=Context(db=QueryRunner(pool))
+        )
+        assert result.errors is None, result.errors
+        answers.append(exact_json(result.data))
+    assert answers[0] == answers[1], variables
+
+
 async def test_new_string_values_are_bound_not_planned_again(pool: asyncpg.Pool) -> None:
     schema = build_schema(compiler=True)
     query = """query($name: String!, $trial: String, $endpoints: [String!]) {
@@ -123,14 +138,7 @@ async def test_new_string_values_are_bound_not_planned_again(pool: asyncpg.Pool)
             "trial": ["CLEOPATRA", "DESTINY-Breast03", "zuma-1"][n % 3],
             "endpoints": [["OS", "PFS"], ["pfs", "ORR"], ["ORR", "CRS_G3"]][n % 3],
         }
-        answers = []
-        for each in (schema, REFERENCE):
-            result = await each.execute(
-                query, variable_values=variables, context_value=Context(db=QueryRunner(pool))
-            )
-            assert result.errors is None, result.errors
-            answers.append(exact_json(result.data))
-        assert answers[0] == answers[1], variables
+        await _same_as_reference(schema, pool, query, variables)
     assert schema.engine.planned == 1, "one plan for every value of the string variables"
 
 
@@ -142,14 +150,7 @@ async def test_strings_that_shape_the_statement_are_part_of_the_key(pool: asyncp
     assert first.errors is None
     cursor = orjson.loads(orjson.dumps(first.data))["trials"]["pageInfo"]["endCursor"]
     for variables in ({"q": " kymriah ", "after": cursor}, {"q": "zuma", "after": cursor}):
-        answers = []
-        for each in (schema, REFERENCE):
-            result = await each.execute(
-                query, variable_values=variables, context_value=Context(db=QueryRunner(pool))
-            )
-            assert result.errors is None, result.errors
-            answers.append(exact_json(result.data))
-        assert answers[0] == answers[1], variables
+        await _same_as_reference(schema, pool, query, variables)
     # The search text is trimmed and the cursor decoded in Python: each value is its own plan.
     assert schema.engine.planned == 3
     # ... so a new text is checked again, never replayed into the statement unchecked.
@@ -175,14 +176,7 @@ async def test_structural_values_are_written_into_the_statement(pool: asyncpg.Po
     texts = set()
     for first, phases, name in cases:
         variables = {"first": first, "phases": phases, "name": name}
-        answers = []
-        for each in (schema, REFERENCE):
-            result = await each.execute(
-                query, variable_values=variables, context_value=Context(db=QueryRunner(pool))
-            )
-            assert result.errors is None, result.errors
-            answers.append(exact_json(result.data))
-        assert answers[0] == answers[1], variables
+        await _same_as_reference(schema, pool, query, variables)
         prepared = schema.engine.cached(query, None, variables)
         assert prepared is not None
         assert prepared.statement is not None
