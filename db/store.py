@@ -85,14 +85,14 @@ def can_inline(statement: Statement, name: str) -> bool:
     return value is not None and isinstance(sql_type, _INLINE_TYPES)
 
 
-def compile_statement(statement: ClauseElement, inline: Iterable[str] = ()) -> Statement:
-    """The statement's text and parameters; the binds named in `inline` (names as a first
-    compilation gave them, all constants) are written into the text instead."""
-    compiled: SQLCompiler = statement.compile(dialect=DIALECT)  # type: ignore[assignment]
-    names = frozenset(inline)
-    if names:
-        keys = frozenset(compiled.binds[name].key for name in names)
-        compiled = _InliningCompiler(DIALECT, statement, inline=keys)
+def compile_statement(statement: ClauseElement, inline_keys: frozenset[str] = frozenset()) -> Statement:
+    """The statement's text and parameters; the binds whose keys are in `inline_keys` (all
+    constants) are written into the text instead."""
+    compiled: SQLCompiler
+    if inline_keys:
+        compiled = _InliningCompiler(DIALECT, statement, inline=inline_keys)
+    else:
+        compiled = statement.compile(dialect=DIALECT)  # type: ignore[assignment]
     binds = compiled.binds
     constants = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
     return Statement(str(compiled), tuple(compiled.positiontup or ()), constants, binds)

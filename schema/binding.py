@@ -84,11 +84,11 @@ def _enum_paths(graphql_type: Any, value: Any, path: Path) -> Iterator[Path]:
         graphql_type = graphql_type.of_type
     if isinstance(graphql_type, GraphQLEnumType) and isinstance(value, str):
         yield path
+    elif isinstance(graphql_type, GraphQLList) and not isinstance(value, list):
+        # a single value where a list is expected: coerced as a list of one
+        yield from _enum_paths(graphql_type.of_type, value, path)
     elif isinstance(graphql_type, GraphQLList):
-        items = value if isinstance(value, list) else None
-        if items is None:  # a single value where a list is expected: coerced as a list of one
-            yield from _enum_paths(graphql_type.of_type, value, path)
-        for index, item in enumerate(items or ()):
+        for index, item in enumerate(value):
             yield from _enum_paths(graphql_type.of_type, item, (*path, index))
     elif isinstance(graphql_type, GraphQLInputObjectType) and isinstance(value, dict):
         for name, item in value.items():

@@ -252,10 +252,10 @@ def _with_constants_written(
     keeps that plan for the prepared statement.
     """
     names = [statement.names[position] for position in bindings.fixed]
-    inline = [name for name in names if can_inline(statement, name)]
-    if not inline:
+    inline_keys = frozenset(statement.binds[name].key for name in names if can_inline(statement, name))
+    if not inline_keys:
         return statement, bindings
-    written = compile_statement(element, inline)
+    written = compile_statement(element, inline_keys)
     # Anonymous binds are numbered anew in the shorter text: match them by their key.
     position_of = {written.binds[name].key: position for position, name in enumerate(written.names)}
     parameters = tuple(
