@@ -27,6 +27,7 @@ from typing import Any
 import asyncpg
 
 from bench.statements import OurStatement
+from db.pool import PLAN_CACHE_MODE
 
 BATCH = 10
 MAX_SCRIPTS = 128  # pgbench takes at most this many script files
@@ -163,8 +164,11 @@ def run(
     workload: Workload, conninfo: str, seconds: float, clients: int, threads: int = 2, timeout_ms: int = 5000
 ) -> PgbenchResult:
     """pgbench for `seconds`; statements get our service's statement timeout (a client that
-    hits it stops, as pgbench does on any error, and the error is counted)."""
-    environment = {**os.environ, "PGOPTIONS": f"-c statement_timeout={int(timeout_ms)}"}
+    hits it stops, as pgbench does on any error, and the error is counted) and its plan cache
+    mode."""
+    # The session settings our read pool gives its connections (db.pool): generic plans.
+    options = f"-c statement_timeout={int(timeout_ms)} -c plan_cache_mode={PLAN_CACHE_MODE}"
+    environment = {**os.environ, "PGOPTIONS": options}
     with tempfile.TemporaryDirectory(prefix="bench-pgbench-") as folder:
         command = [str(pgbench_binary()), "-n", "-M", "prepared", "-r", f"-c{clients}", f"-j{threads}",
                    f"-T{max(1, round(seconds))}"]  # fmt: skip

@@ -5,6 +5,13 @@ from __future__ import annotations
 from db.readpool import ReadPool, keep_session
 
 CONNECT_TIMEOUT_S = 5.0
+# Each statement is planned once, for every value (a generic plan). The engine writes the
+# values a plan depends on (page sizes, enums, flags) into the statement's text; what stays a
+# parameter is a name, a code or a search text. By default PostgreSQL plans again for each
+# run whenever a plan for the values is estimated cheaper, which depends on the first runs
+# of each connection: at x100 typeahead's plan took 0.5-0.9 ms to make, more than running it
+# (service req/s at x100, varied values: typeahead +15-20%, efficacy +8%, others unchanged).
+PLAN_CACHE_MODE = "force_generic_plan"
 
 
 async def create_read_pool(
@@ -40,6 +47,7 @@ async def create_read_pool(
         server_settings={
             "default_transaction_read_only": "on",
             "statement_timeout": str(statement_timeout_ms),
+            "plan_cache_mode": PLAN_CACHE_MODE,
             "application_name": "therapy-graph-api",
         },
     )

@@ -213,6 +213,37 @@ async def test_values_decoded_from_strings_stay_parameters(pool: asyncpg.Pool) -
     assert len(texts) == 1
 
 
+async def test_read_connections_plan_each_statement_once(pool: asyncpg.Pool) -> None:
+    """PostgreSQL keeps one plan per statement for every value of its parameters (db.pool:
+    plan_cache_mode), instead of planning again for each new value; the answers stay the
+    reference executor's."""
+    schema = build_schema(compiler=True)
+    query = """query($first: Int!, $endpoints: [String!], $prefix: String!) {
+        efficacy(first: $first, filter: {endpoints: $endpoints}) { totalCount nodes { acronym endpoint } }
+        suggest(prefix: $prefix, first: 3) { label } }"""
+    values = [(["PFS"], "tras"), (["OS"], "kym"), (["pfs"], "NCT0"), (["CRS_G3"], "her"),
+              (["PFS"], "ta"), (["DOR"], "ax"), (["os"], "CLEO"), (["ORR"], "zum")]  # fmt: skip
+    cases = [{"first": 4, "endpoints": endpoints, "prefix": prefix} for endpoints, prefix in values]
+    for variables in cases:
+        await _same_as_reference(schema, pool, query, variables)
+    prepared = schema.engine.cached(query, None, cases[0])
+    assert prepared is not None
+    assert prepared.statement is not None
+    assert schema.engine.planned == 1
+    async with pool.acquire() as connection:
+        for variables in cases:  # more runs than the 5 PostgreSQL plans for the values by default
+            await connection.fetchval(prepared.statement.sql, *prepared.arguments(variables))
+        mode = await connection.fetchval("SHOW plan_cache_mode")
+        plans = await connection.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
+            prepared.statement.sql,
+        )
+    assert mode == "force_generic_plan"
+    assert plans is not None
+    assert plans["custom_plans"] == 0
+    assert plans["generic_plans"] >= len(cases)
+
+
 def test_enum_leaves_are_found_by_the_declared_types() -> None:
     document = parse(
         """query($f: TrialFilter, $o: TrialOrder, $p: [Phase!], $s: String, $one: [Phase!]) {
