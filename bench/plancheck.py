@@ -110,9 +110,8 @@ REPORTED_PLAN = re.compile(r"duration: (?P<milliseconds>[0-9.]+) ms\s+plan:\n(?P
 async def explaining(connection: asyncpg.Connection, plan_format: str) -> None:
     """Make `connection` report the plan of each statement it runs (auto_explain, `plan_format`
     json or text); superuser only."""
-    for setting in AUTO_EXPLAIN:
-        await connection.execute(setting)
-    await connection.execute(PLAN_FORMATS[plan_format])
+    # One round trip: the simple query protocol takes several statements without parameters.
+    await connection.execute(";\n".join([*AUTO_EXPLAIN, PLAN_FORMATS[plan_format]]))
 
 
 async def _executed_plan(
