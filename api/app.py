@@ -11,28 +11,23 @@ from typing import Any
 import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Message, Receive, Scope, Send
-from starlette_compress import CompressMiddleware, add_compress_type
-from starlette_compress._utils import classify_start_message  # the type check its responders use
+from starlette_compress import add_compress_type
 
 from api.errors import DATABASE_ERRORS
 from api.exports import ExportEndpoints
 from api.forest import ForestPlots
 from api.graphiql import ASSETS, ASSETS_PATH
 from api.graphql_view import GraphQLView
-from api.guards import GraphQLRequestGuard, LoadShedder, RateLimit
-from api.headers import has_header, send_with_vary, with_vary
-from api.logs import Observer, RequestIdMiddleware
+from api.logs import Observer
 from api.mcp_server import MountedMCP, build_mcp_server
 from api.metrics import Metrics
 from api.persisted import PersistedQueries
-from api.reads import OneDatabasePerRequest
-from api.tabular import CsvAnswers, Downloads
+from api.pipeline import RequestPipeline
+from api.tabular import Downloads
 from config.settings import PROJECT_ROOT, Settings
 from db.migrate import head_revision
 from db.release import latest_release
@@ -128,85 +123,10 @@ def read_pool_lifespan(settings: Settings, database_url: str, running: Sequence[
 
 
 def middleware(settings: Settings, observers: Sequence[Observer] = ()) -> list[Middleware]:
-    stack = [
-        # Request id, Server-Timing, the request's log line and its metrics (api.logs, api.metrics).
-        Middleware(RequestIdMiddleware, observers=observers),
-        # br, gzip or zstd for answers over COMPRESS_MIN_BYTES, as the client accepts (Vary: Accept-Encoding).
-        Middleware(Compression, minimum_size=settings.compress_min_bytes),
-        # Each request reads from one database: a standby, or the primary when none serves.
-        Middleware(OneDatabasePerRequest),
-    ]
-    if settings.cors_origins:
-        stack.append(cors(settings.cors_origins))
-    # Cheapest refusals first: rate limit, then load, then the request's own size and shape
-    # (a persisted query's document is put in before the guard checks it).
-    stack += [
-        Middleware(CsvAnswers),
-        Middleware(RateLimit, settings=settings),
-        Middleware(LoadShedder, settings=settings),
-        Middleware(
-            GraphQLRequestGuard, settings=settings, persisted=PersistedQueries.from_settings(settings)
-        ),
-    ]
-    return stack
-
-
-class Compression(CompressMiddleware):
-    """starlette-compress. A client that sends no Accept-Encoding gets what its identity
-    responder sends, read from the start message instead of holding it until the body:
-    `Vary: Accept-Encoding` on an answer it would compress for another client (a type it
-    compresses, of at least `minimum_size` bytes, or of a length not given)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or has_header(scope["headers"], b"accept-encoding"):
-            await super().__call__(scope, receive, send)
-            return
-        minimum_size = self._identity.minimum_size
-
-        async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start" and classify_start_message(message) != "skip":
-                headers = message.get("headers", [])
-                length = next((value for name, value in headers if name.lower() == b"content-length"), None)
-                if length is None or int(length) >= minimum_size:
-                    message["headers"] = with_vary(headers, b"Accept-Encoding")
-            await send(message)
-
-        await self.app(scope, receive, sending)
-
-
-class CORS(CORSMiddleware):
-    """Starlette's CORS. An answer to a request without `Origin` (no browser's cross-origin
-    request) only gains `Vary: Origin`, added by a plain wrapper instead of Starlette's, which
-    reads the request's and the answer's headers into Headers objects."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or has_header(scope["headers"], b"origin"):
-            await super().__call__(scope, receive, send)
-            return
-
-        await self.app(scope, receive, send_with_vary(send, b"Origin"))
-
-
-def cors(origins: tuple[str, ...]) -> Middleware:
-    """Anonymous reads from browser apps: GET and POST from these origins ("*": any), no
-    credentials, preflight answers cached by the browser for a day."""
-    return Middleware(
-        CORS,
-        allow_origins=list(origins),
-        allow_credentials=False,
-        allow_methods=["GET", "POST"],
-        allow_headers=["*"],
-        expose_headers=[
-            "x-request-id",
-            "etag",
-            "retry-after",
-            "ratelimit-limit",
-            "ratelimit-remaining",
-            "ratelimit-reset",
-            "ratelimit-policy",
-        ],
-        max_age=86400,
-    )
+    # One layer for all of it (api.pipeline); the persisted queries are put in as the
+    # GraphQL body is read.
+    persisted = PersistedQueries.from_settings(settings)
+    return [Middleware(RequestPipeline, settings=settings, observers=observers, persisted=persisted)]
 
 
 async def root(request: Request) -> Response:

@@ -1,5 +1,6 @@
-"""ASGI guards in front of the endpoints: per-client rate limits, load shedding, and a
-bounded, timed, validated read of every GraphQL request before the GraphQL view sees it.
+"""The guards in front of the endpoints (run by api.pipeline): per-client rate limits, load
+shedding, and a bounded, timed, validated read of every GraphQL request before the GraphQL
+view sees it.
 
 Every refusal is a GraphQL error body with `extensions.code`, in the media type the
 client asked for, with a 4xx status (or 503 when the server sheds load).
@@ -21,8 +22,9 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.datastructures import Headers, QueryParams
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from api.headers import RawHeaders
 from api.logs import current_request
 from config.settings import Settings
 
@@ -67,11 +69,23 @@ async def send_refusal(scope: Scope, send: Send, refusal: RequestRefused) -> Non
 _GUARDED_PREFIXES = tuple(p + "/" for p in GUARDED_PATHS)
 
 
-def _guarded(scope: Scope) -> bool:
-    if scope["type"] != "http":
-        return False
-    path: str = scope["path"]
+def guarded(path: str) -> bool:
+    """Whether rate limits and load shedding apply to this path."""
     return path in GUARDED_PATHS or path.startswith(_GUARDED_PREFIXES)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive`, delivering the body the guard read first."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 # --- per-client rate limits ------------------------------------------------------------------
@@ -90,15 +104,14 @@ class RateLimit:
     loopback clients are exempt unless RATE_LIMIT_LOOPBACK. Answers carry RateLimit-* headers;
     a refusal is 429 with Retry-After."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.item: RateLimitItem | None = parse(settings.rate_limit) if settings.rate_limit else None
         self.loopback = settings.rate_limit_loopback
         self.limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
     def applies(self, scope: Scope) -> str | None:
-        """The client key when the limit applies to this request."""
-        if self.item is None or not _guarded(scope):
+        """The client key when the limit applies to this (guarded) request."""
+        if self.item is None:
             return None
         client = scope.get("client")
         address = client[0] if client else "unknown"
@@ -106,11 +119,10 @@ class RateLimit:
             return None
         return str(address)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = self.applies(scope)
-        if key is None or self.item is None:
-            await self.app(scope, receive, send)
-            return
+    async def hit(self, key: str) -> RawHeaders:
+        """Counts a request of this client: the headers its answer carries; RequestRefused when
+        the client is over its limit."""
+        assert self.item is not None
         allowed = await self.limiter.hit(self.item, key)
         stats = await self.limiter.get_window_stats(self.item, key)
         reset = max(1, math.ceil(stats.reset_time - time.time()))
@@ -122,20 +134,8 @@ class RateLimit:
         }
         if not allowed:
             message = f"Rate limit of {self.item} per client exceeded; retry in {reset} s."
-            await send_refusal(
-                scope,
-                send,
-                RequestRefused(429, "RATE_LIMITED", message, {**headers, "Retry-After": str(reset)}),
-            )
-            return
-        extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+            raise RequestRefused(429, "RATE_LIMITED", message, {**headers, "Retry-After": str(reset)})
+        return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
 
 
 # --- load shedding -----------------------------------------------------------------------------
@@ -143,27 +143,21 @@ class RateLimit:
 
 class LoadShedder:
     """Answers 503 + Retry-After at once when MAX_IN_FLIGHT requests are already being served,
-    instead of queueing them until they time out."""
+    instead of queueing them until they time out. `admit` counts a request in, `done` out."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.max_in_flight = settings.max_in_flight
         self.in_flight = 0
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not _guarded(scope):
-            await self.app(scope, receive, send)
-            return
+    def admit(self) -> None:
+        """Raises RequestRefused when the server is at its limit."""
         if self.in_flight >= self.max_in_flight:
             message = f"The server is at its limit of {self.max_in_flight} requests in flight; retry shortly."
-            refusal = RequestRefused(503, "SERVER_OVERLOADED", message, {"Retry-After": OVERLOAD_RETRY_AFTER})
-            await send_refusal(scope, send, refusal)
-            return
+            raise RequestRefused(503, "SERVER_OVERLOADED", message, {"Retry-After": OVERLOAD_RETRY_AFTER})
         self.in_flight += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.in_flight -= 1
+
+    def done(self) -> None:
+        self.in_flight -= 1
 
 
 # --- the GraphQL request itself ------------------------------------------------------------------
@@ -287,35 +281,11 @@ class QueryResolver(Protocol):
 class GraphQLRequestGuard:
     """Reads a POST body within MAX_BODY_BYTES, once: the query a persisted
     query names is put in (`persisted`), then the request's shape is checked before the
-    GraphQL view parses anything; the view then reads the buffered body."""
+    GraphQL view parses anything; the view then reads the buffered body (`replaying`)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, persisted: QueryResolver | None = None) -> None:
-        self.app = app
+    def __init__(self, settings: Settings, persisted: QueryResolver | None = None) -> None:
         self.bounds = RequestBounds.from_settings(settings)
         self.persisted = persisted
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/graphql":
-            await self.app(scope, receive, send)
-            return
-        try:
-            scope, body = await self.check(scope, receive)
-        except RequestRefused as refusal:
-            await send_refusal(scope, send, refusal)
-            return
-        if body is None:
-            await self.app(scope, receive, send)
-            return
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
 
     async def check(self, scope: Scope, receive: Receive) -> tuple[Scope, bytes | None]:
         """The request (a GET's query string with its persisted query put in) and its POST

@@ -8,14 +8,6 @@ from starlette.types import Message, Send
 RawHeaders = list[tuple[bytes, bytes]]
 
 
-def has_header(scope_headers: RawHeaders, name: bytes) -> bool:
-    """Whether the (lower-case) header is among these, as an ASGI scope holds them."""
-    for header, _ in scope_headers:  # noqa: SIM110 - a loop: any() over a generator costs more
-        if header == name:
-            return True
-    return False
-
-
 def with_vary(headers: RawHeaders, value: bytes) -> RawHeaders:
     """The answer's headers with `value` in one Vary header, as Starlette merges it; unchanged
     when Vary names it already."""

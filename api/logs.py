@@ -1,7 +1,7 @@
 """Logging (plain text, or one JSON object per line with LOG_FORMAT=json) and the record of
 each request: its id, GraphQL operation, status, duration, cost and database statements.
 
-`RequestIdMiddleware` opens a `RequestRecord` per HTTP request (kept in `current_request`);
+`RequestRecords` opens a `RequestRecord` per HTTP request (kept in `current_request`);
 the GraphQL view adds what only it knows (errors, cost), the statement runner counts
 statements (db.queries.statement_tally); at the end the record is logged as one line and
 handed to the observers (api.metrics).
@@ -23,8 +23,9 @@ from urllib.parse import parse_qs
 
 import orjson
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
+from api.headers import RawHeaders
 from db.queries import StatementTally, statement_tally
 from schema.errors import RETRY_LATER_CODES
 
@@ -226,21 +227,20 @@ current_request: contextvars.ContextVar[RequestRecord | None] = contextvars.Cont
 Observer = Callable[[RequestRecord], None]
 
 
-class RequestIdMiddleware:
-    """Give every request an id (or keep the caller's X-Request-ID), say in Server-Timing how
-    long the server took to answer, and log its outcome (one line; JSON with LOG_FORMAT=json)
-    and hand it to the observers (the metrics)."""
+class RequestRecords:
+    """Gives every request an id (or keeps the caller's X-Request-ID) and a record, says in
+    Server-Timing how long the server took to answer, and at the end logs the record (one line;
+    JSON with LOG_FORMAT=json) and hands it to the observers (the metrics). Called by the
+    request pipeline (api.pipeline)."""
 
-    def __init__(self, app: ASGIApp, observers: Sequence[Observer] = ()) -> None:
-        self.app = app
+    def __init__(self, observers: Sequence[Observer] = ()) -> None:
         self.observers = tuple(observers)
         self.ids = RequestIds()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode("latin-1")
+    def open(self, scope: Scope, incoming_id: bytes) -> OpenRecord:
+        """The request's record, current (`current_request`, `request_id_var`, the statement tally)
+        until `close`."""
+        incoming = incoming_id.decode("latin-1")
         request_id = incoming[:64] if incoming.isprintable() and incoming else self.ids.next()
         record = RequestRecord(request_id, scope["method"], scope["path"])
         tokens = (
@@ -248,28 +248,34 @@ class RequestIdMiddleware:
             current_request.set(record),
             statement_tally.set(record.tally),
         )
+        return OpenRecord(record, tokens)
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                record.status = message["status"]
-                message.setdefault("headers", [])
-                # Server-Timing: time until the answer starts, as the server saw it.
-                duration = f"app;dur={(time.perf_counter() - record.started) * 1000:.1f}".encode()
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode()),
-                    (b"server-timing", duration),
-                ]
-            await send(message)
+    @staticmethod
+    def answer_headers(record: RequestRecord, status: int) -> RawHeaders:
+        """Noted from the answer's start: its status; the headers it gains."""
+        record.status = status
+        # Server-Timing: time until the answer starts, as the server saw it.
+        duration = f"app;dur={(time.perf_counter() - record.started) * 1000:.1f}".encode()
+        return [(b"x-request-id", record.request_id.encode()), (b"server-timing", duration)]
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            record.finish(scope.get("query_string", b""))
-            if logger.isEnabledFor(logging.INFO):  # the line's text and fields cost ~20 us
-                logger.info(record.message(), extra=record.fields())
-            for observe in self.observers:
-                observe(record)
-            statement_tally.reset(tokens[2])
-            current_request.reset(tokens[1])
-            request_id_var.reset(tokens[0])
+    def close(self, opened: OpenRecord, query_string: bytes) -> None:
+        record = opened.record
+        record.finish(query_string)
+        if logger.isEnabledFor(logging.INFO):  # the line's text and fields cost ~20 us
+            logger.info(record.message(), extra=record.fields())
+        for observe in self.observers:
+            observe(record)
+        request_id_token, record_token, tally_token = opened.tokens
+        statement_tally.reset(tally_token)
+        current_request.reset(record_token)
+        request_id_var.reset(request_id_token)
+
+
+@dataclass(frozen=True)
+class OpenRecord:
+    record: RequestRecord
+    tokens: tuple[
+        contextvars.Token[str | None],
+        contextvars.Token[RequestRecord | None],
+        contextvars.Token[StatementTally | None],
+    ]

@@ -37,7 +37,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import DATABASE_ERRORS, format_error
-from api.headers import send_with_vary
 from api.logs import request_id_var
 from db.queries import QueryRunner
 from db.release import latest_release
@@ -183,28 +182,18 @@ def wants_csv(accept: str) -> bool:
 
 
 class CsvAnswers:
-    """`Accept: text/csv` on /graphql: the JSON answer of a single operation, tabulated.
+    """`Accept: text/csv` on /graphql: the JSON answer of a single operation, tabulated (run by
+    api.pipeline).
 
     The view answers as usual (its ETag already depends on `Accept`); a clean answer's rows
     become CSV, anything else (errors, 304, refusals) goes out unchanged. GET answers on
-    /graphql depend on `Accept`, so they say `Vary: Accept`.
+    /graphql depend on `Accept`, so they say `Vary: Accept` (api.pipeline).
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/graphql":
-            await self.app(scope, receive, send)
-            return
-        is_get = scope["method"] in {"GET", "HEAD"}
-        accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
-        if not wants_csv(accept.decode("latin-1")):
-            await self.app(scope, receive, send_with_vary(send, b"Accept") if is_get else send)
-            return
-        await self._tabulate(scope, receive, send_with_vary(send, b"Accept") if is_get else send)
-
-    async def _tabulate(self, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None
         chunks: list[bytes] = []
 

@@ -110,7 +110,7 @@ async def test_brotli_and_gzip_above_the_threshold(client: httpx.AsyncClient) ->
 
 
 async def test_no_accept_encoding_answers_as_identity(open_url: str) -> None:
-    """A client that sends no Accept-Encoding (the shortcut of api.app.Compression) gets the
+    """A client that sends no Accept-Encoding (the shortcut of api.pipeline) gets the
     same headers as one asking for `identity` (starlette-compress's own path), Vary included,
     for answers above and below COMPRESS_MIN_BYTES, GET and POST, with and without Origin."""
 
