@@ -90,7 +90,7 @@ class RequestPipeline:
                 encoding = True
             elif name == b"origin":
                 origin = True
-            elif name == b"x-request-id":
+            elif name == b"x-request-id" and not incoming_id:  # the first one, if sent twice
                 incoming_id = value
         opened = self.records.open(scope, incoming_id)
         try:
