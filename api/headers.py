@@ -30,3 +30,14 @@ def send_with_vary(send: Send, value: bytes) -> Send:
         await send(message)
 
     return sending
+
+
+def send_with_headers(send: Send, extra: RawHeaders) -> Send:
+    """`send`, with these headers added to the answer's start message."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return sending

@@ -5,9 +5,9 @@ from (db.replicas), compression and CORS when the client asks for them, then on 
 paths the rate limit and load shedding, and on /graphql the checked body (api.guards) and
 CSV answers (api.tabular).
 
-One layer instead of a stack of eight: each layer of a stack is a coroutine and a wrapper
-around every message sent, about 50 us per request together, a quarter of the time of a
-small query. Compression and CORS are the libraries' middleware, entered only by a request
+One layer instead of a stack of eight: each layer of a stack is a coroutine, and most wrap
+every message sent; together about 10 us of a small query's 200 us of server time.
+Compression and CORS are the libraries' middleware, entered only by a request
 that carries `Accept-Encoding` or `Origin`; an answer to one that does not only gains the
 `Vary` header those would add, in the one wrapper every answer passes through.
 """
@@ -31,7 +31,7 @@ from api.guards import (
     replaying,
     send_refusal,
 )
-from api.headers import RawHeaders, send_with_vary, with_vary
+from api.headers import RawHeaders, send_with_headers, send_with_vary, with_vary
 from api.logs import GRAPHQL_PATH, Observer, RequestRecord, RequestRecords
 from api.tabular import CsvAnswers, wants_csv
 from config.settings import Settings
@@ -66,7 +66,6 @@ class RequestPipeline:
         # By (Accept-Encoding sent, Origin sent): the layers the request enters. Without CORS
         # an Origin changes nothing; with it, an answer to a request without one says
         # `Vary: Origin` (inside compression, where Starlette's CORS would say it).
-        compress = CompressMiddleware
         plain: ASGIApp = self.admitted
         with_cors: ASGIApp = self.admitted
         if settings.cors_origins:
@@ -74,9 +73,9 @@ class RequestPipeline:
             with_cors = cors(self.admitted, settings.cors_origins)
         self.chains: dict[tuple[bool, bool], ASGIApp] = {
             (False, False): plain,
-            (True, False): compress(plain, minimum_size=self.minimum_size),
+            (True, False): CompressMiddleware(plain, minimum_size=self.minimum_size),
             (False, True): with_cors,
-            (True, True): compress(with_cors, minimum_size=self.minimum_size),
+            (True, True): CompressMiddleware(with_cors, minimum_size=self.minimum_size),
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,7 +105,7 @@ class RequestPipeline:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers: RawHeaders = list(message.get("headers", []))
+                headers: RawHeaders = message.get("headers", [])
                 if vary_encoding and self.compressible(message, headers):
                     headers = with_vary(headers, b"Accept-Encoding")
                 message["headers"] = [*headers, *self.records.answer_headers(record, message["status"])]
@@ -135,7 +134,7 @@ class RequestPipeline:
             send = send_with_vary(send, b"Accept")  # GET answers on /graphql depend on Accept
         try:
             if (key := self.rate_limit.applies(scope)) is not None:
-                send = with_headers(send, await self.rate_limit.hit(key))
+                send = send_with_headers(send, await self.rate_limit.hit(key))
             self.shedder.admit()
         except RequestRefused as refusal:
             await send_refusal(scope, send, refusal)
@@ -160,17 +159,6 @@ class RequestPipeline:
         accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
         endpoint = self.csv if wants_csv(accept.decode("latin-1")) else self.app
         await endpoint(scope, receive, send)
-
-
-def with_headers(send: Send, extra: RawHeaders) -> Send:
-    """`send`, with these headers added to the answer's start message."""
-
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), *extra]
-        await send(message)
-
-    return sending
 
 
 def cors(app: ASGIApp, origins: tuple[str, ...]) -> CORSMiddleware:
