@@ -16,6 +16,7 @@ Aliases are SQLAlchemy aliases, named when the statement is compiled.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,11 +40,14 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    null,
     select,
     true,
+    type_coerce,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.sql.selectable import Alias
 
 from db.keyset import Term, order_terms
@@ -51,7 +55,6 @@ from db.keyset import after as keyset_after
 from db.store import DIALECT
 
 _QUOTE = String().literal_processor(DIALECT)  # type: ignore[no-untyped-call]
-MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 
 Expr = ColumnElement[Any]
 RowExpr = Callable[[FromClause], Expr]
@@ -75,12 +78,22 @@ class Value:
     is_float: bool = False
 
     def json(self, row: FromClause) -> Expr:
-        """The value as GraphQL writes it: a whole Float keeps its `.0` (8.0, not 8)."""
+        """The value as GraphQL writes it, as JSON text: a whole Float keeps its `.0` (8.0,
+        not 8); an enum is its API name."""
+        if self.enum is not None:
+            stored = self.read(row)
+            names = case(
+                *[(stored == constant(value), json_string(name)) for value, name in self.enum.items()]
+            )
+            return json_value_or_null(names)
         expression = self.sql(row)
         if not self.is_float:
-            return expression
+            return json_value(expression)
         whole = expression == func.trunc(expression)
-        return case((whole, func.to_json(cast(expression, Numeric(40, 1)))), else_=func.to_json(expression))
+        written = case(
+            (whole, func.to_json(cast(expression, Numeric(40, 1)))), else_=func.to_json(expression)
+        )
+        return json_value_or_null(cast(written, Text))
 
     def sql(self, row: FromClause) -> Expr:
         expression = self.read(row)
@@ -271,30 +284,81 @@ Shape = ObjectShape | PolymorphicShape | ConnectionShape
 
 
 # --- JSON building -----------------------------------------------------------------
+# The response is written as JSON text, not PostgreSQL's json type: json_build_object puts
+# ' : ' and ', ' between members, about 12% of a typical answer, where text stays compact.
+# Expressions of type JSON_TEXT already hold JSON; any other value is converted.
+
+
+class _JsonText(Text):
+    """Text that holds JSON (the type only marks it for the builder)."""
+
+
+JSON_TEXT = _JsonText()
+JSON_NULL: Expr = type_coerce(literal_column("'null'"), JSON_TEXT)
+
+
+def json_value(value: Expr) -> Expr:
+    """The value as JSON text, never NULL ('null')."""
+    if isinstance(value.type, _JsonText):
+        return value
+    return type_coerce(func.coalesce(cast(func.to_json(value), Text), constant("null")), JSON_TEXT)
+
+
+def json_string(text: str) -> Expr:
+    """A string constant as JSON."""
+    return type_coerce(constant(json.dumps(text)), JSON_TEXT)
+
+
+Part = str | Expr  # of JSON text: a str is written into the statement
+
+
+class _JsonConcatenation(GenericFunction[str]):
+    """JSON text parts written one after the other (a || b || c). Made by `_json_concat`,
+    which writes the parts of one among the parts of another into it, joining adjacent
+    constants: one expression builds an object with its lists."""
+
+    _register = False
+    name = "json_concatenation"
+    type = JSON_TEXT
+    inherit_cache = True
+
+    def __init__(self, parts: list[Part]) -> None:
+        self.parts = parts
+        super().__init__(*[constant(part) if isinstance(part, str) else part for part in parts])
+
+
+@compiles(_JsonConcatenation)
+def _write_concatenation(element: _JsonConcatenation, compiler: SQLCompiler, **kw: Any) -> str:
+    # `||` rather than concat(), which looks up each argument's type on every call: objects
+    # are built about 20% faster than by json_build_object (concat(): 13%)
+    return "(" + " || ".join(compiler.process(part, **kw) for part in element.clauses) + ")"
+
+
+def _json_concat(parts: list[Part]) -> Expr:
+    flat: list[Part] = []
+    for part in parts:
+        for piece in part.parts if isinstance(part, _JsonConcatenation) else [part]:
+            if isinstance(piece, str) and flat and isinstance(flat[-1], str):
+                flat[-1] += piece
+            else:
+                flat.append(piece)
+    return _JsonConcatenation(flat)
 
 
 def json_object(pairs: list[tuple[str, Expr]]) -> Expr:
-    """A JSON object with keys in order (json_build_object, or text when it is too long)."""
-    if len(pairs) <= MAX_PAIRS:
-        return func.json_build_object(*[part for key, value in pairs for part in (constant(key), value)])
-    parts: list[Expr] = []
+    """A JSON object with its keys in the order given."""
+    parts: list[Part] = ["{"]
     for index, (key, value) in enumerate(pairs):
-        member = ("{" if index == 0 else ",") + f'"{key}":'
-        parts += [constant(member), func.coalesce(cast(func.to_json(value), Text), constant("null"))]
-    text: Expr = parts[0]
-    for part in [*parts[1:], constant("}")]:
-        text = text.op("||")(part)
-    return cast(text, _JSON)
+        parts += [("," if index else "") + json.dumps(key) + ":", json_value(value)]
+    return _json_concat([*parts, "}"])
 
 
-class _JsonType(Text):
-    """Marks a cast to json (SQLAlchemy's JSON type would process values in Python)."""
-
-    __visit_name__ = "JSON"
-
-
-_JSON = _JsonType()
-EMPTY_ARRAY: Expr = literal_column("'[]'::json")
+def json_list(items: list[Expr]) -> Expr:
+    """A JSON array of the values given."""
+    parts: list[Part] = ["["]
+    for index, item in enumerate(items):
+        parts += [("," if index else ""), json_value(item)]
+    return _json_concat([*parts, "]"])
 
 
 def object_json(shape: ObjectShape, row: FromClause) -> Expr:
@@ -302,7 +366,7 @@ def object_json(shape: ObjectShape, row: FromClause) -> Expr:
     pairs: list[tuple[str, Expr]] = []
     for pick in shape.picks:
         if pick.kind == "const":
-            pairs.append((pick.key, constant(pick.name)))
+            pairs.append((pick.key, json_string(pick.name)))
         elif pick.kind == "global_id":
             assert entity.key is not None, entity.name
             pairs.append((pick.key, global_id(entity.name, entity.key(row))))
@@ -328,7 +392,7 @@ def relation_json(
                 whens.append(
                     (parent.c[relation.type_column] == constant(stored), one_json(one, target_shape))
                 )
-        return case(*whens, else_=null()) if whens else null()
+        return json_value_or_null(case(*whens, else_=JSON_NULL)) if whens else JSON_NULL
     assert isinstance(shape, ObjectShape)
     rows = relation.rows(parent)
     if relation.single:
@@ -347,7 +411,7 @@ def by_id(entity_name: str, row_id: Expr) -> Rows:
 def one_json(plan: One, shape: ObjectShape) -> Expr:
     rows = plan.rows
     statement = rows.select_from(object_json(shape, rows.row)).order_by(*rows.order_by).limit(1)
-    return statement.scalar_subquery()
+    return json_value_or_null(statement.scalar_subquery())
 
 
 def many_json(plan: Many, shape: ObjectShape) -> Expr:
@@ -364,8 +428,14 @@ def many_json(plan: Many, shape: ObjectShape) -> Expr:
 
 
 def json_array(items: Select[Any]) -> Expr:
-    """A one-column subquery's values as a JSON array, in the subquery's order ('[]' when empty)."""
-    return cast(func.array_to_json(func.array(items.scalar_subquery())), _JSON)
+    """A one-column subquery's JSON texts as a JSON array, in the subquery's order."""
+    joined = func.array_to_string(func.array(items.scalar_subquery()), constant(","))
+    return _json_concat(["[", joined, "]"])
+
+
+def json_value_or_null(value: Expr) -> Expr:
+    """JSON text that may be missing (no row, no case): 'null' then."""
+    return type_coerce(func.coalesce(value, JSON_NULL), JSON_TEXT)
 
 
 @dataclass(frozen=True)
@@ -494,7 +564,7 @@ def _page_info_json(parts: _PageParts, picks: tuple[Pick, ...]) -> Expr:
         "end_cursor": parts.end_cursor,
     }
     return json_object(
-        [(p.key, constant(p.name) if p.kind == "const" else expressions[p.kind]) for p in picks]
+        [(p.key, json_string(p.name) if p.kind == "const" else expressions[p.kind]) for p in picks]
     )
 
 
@@ -503,7 +573,7 @@ def page_json(plan: Page, shape: ConnectionShape) -> Expr:
     pairs: list[tuple[str, Expr]] = []
     for pick in shape.picks:
         if pick.kind == "const":
-            pairs.append((pick.key, constant(pick.name)))
+            pairs.append((pick.key, json_string(pick.name)))
         elif pick.kind == "total":
             pairs.append((pick.key, parts.total))
         elif pick.kind == "page_info":
@@ -522,7 +592,7 @@ def _page_items_json(parts: _PageParts, pick: Pick) -> Expr:
         edge_pairs: list[tuple[str, Expr]] = []
         for edge_pick in pick.picks:
             if edge_pick.kind == "const":
-                edge_pairs.append((edge_pick.key, constant(edge_pick.name)))
+                edge_pairs.append((edge_pick.key, json_string(edge_pick.name)))
             elif edge_pick.kind == "cursor":
                 edge_pairs.append((edge_pick.key, parts.cursor))
             else:
@@ -534,15 +604,15 @@ def _page_items_json(parts: _PageParts, pick: Pick) -> Expr:
 
 def root_json(plan: RootPlan | None, shape: Shape) -> Expr:
     if plan is None:
-        return null()
+        return JSON_NULL
     if isinstance(plan, TypeName):
-        return constant(plan.name)
+        return json_string(plan.name)
     if isinstance(plan, Page):
         assert isinstance(shape, ConnectionShape)
         return page_json(plan, shape)
     if isinstance(plan, Each):
         items = [root_json(item, shape) for item in plan.items]
-        return func.json_build_array(*items) if items else EMPTY_ARRAY
+        return json_list(items)
     if isinstance(shape, PolymorphicShape):
         shape = shape.shapes[plan.entity]
     assert isinstance(shape, ObjectShape)
@@ -551,7 +621,7 @@ def root_json(plan: RootPlan | None, shape: Shape) -> Expr:
 
 def operation_statement(fields: Sequence[tuple[str, RootPlan | None, Shape]]) -> Select[Any]:
     """The whole operation as one statement: a single json value, the response's `data`."""
-    return select(cast(json_object([(key, root_json(plan, shape)) for key, plan, shape in fields]), Text))
+    return select(json_object([(key, root_json(plan, shape)) for key, plan, shape in fields]))
 
 
 # --- batches for the reference executor --------------------------------------------

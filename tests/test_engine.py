@@ -76,8 +76,9 @@ async def test_every_example_is_one_statement_and_matches_the_reference(pool: as
             answers.append(exact_json(result.data))
             if schema is COMPILED:
                 assert len(runner.statements) == 1, (operation, query)
-                # The JSON text PostgreSQL built goes out as it is.
+                # The JSON text PostgreSQL built goes out as it is, and it is compact.
                 assert isinstance(result.data, orjson.Fragment)
+                assert orjson.dumps(result.data) == exact_json(result.data), (operation, query)
         assert answers[0] == answers[1], (operation, query)
 
 
