@@ -301,7 +301,7 @@ def json_value(value: Expr) -> Expr:
     """The value as JSON text, never NULL ('null')."""
     if isinstance(value.type, _JsonText):
         return value
-    return type_coerce(func.coalesce(cast(func.to_json(value), Text), constant("null")), JSON_TEXT)
+    return json_value_or_null(cast(func.to_json(value), Text))
 
 
 def json_string(text: str) -> Expr:
@@ -392,7 +392,8 @@ def relation_json(
                 whens.append(
                     (parent.c[relation.type_column] == constant(stored), one_json(one, target_shape))
                 )
-        return json_value_or_null(case(*whens, else_=JSON_NULL)) if whens else JSON_NULL
+        # each object is 'null' when its row is missing, so the case is never NULL
+        return type_coerce(case(*whens, else_=JSON_NULL), JSON_TEXT) if whens else JSON_NULL
     assert isinstance(shape, ObjectShape)
     rows = relation.rows(parent)
     if relation.single:
