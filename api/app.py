@@ -26,7 +26,7 @@ from api.logs import Observer
 from api.mcp_server import MountedMCP, build_mcp_server
 from api.metrics import Metrics
 from api.persisted import PersistedQueries
-from api.pipeline import RequestPipeline
+from api.pipeline import OperationReplay, RequestPipeline
 from api.tabular import Downloads
 from config.settings import PROJECT_ROOT, Settings
 from db.migrate import head_revision
@@ -48,11 +48,12 @@ def create_app(settings: Settings, database_url: str, schema: TherapySchema | No
     """Build the app; the read-only pool is opened in the lifespan and kept in app.state."""
     if schema is None:
         schema = build_schema(settings.limits, settings.max_batch, settings.compiler)
+    view = GraphQLView(schema, settings)
     readiness = Readiness(head_revision())
     exports = ExportEndpoints()
     routes = [
         # First: the router tries each route in turn, and nearly every request is this one.
-        Route("/graphql", GraphQLView(schema, settings), methods=["GET", "POST"]),
+        Route("/graphql", view, methods=["GET", "POST"]),
         Route("/", root),
         Route("/healthz", healthz),
         Route("/readyz", readiness.endpoint),
@@ -79,7 +80,7 @@ def create_app(settings: Settings, database_url: str, schema: TherapySchema | No
     observers = [metrics.observe] if metrics is not None else []
     app = Starlette(
         routes=routes,
-        middleware=middleware(settings, observers),
+        middleware=middleware(settings, observers, view.send_replay),
         lifespan=read_pool_lifespan(settings, database_url, running),
     )
     app.state.metrics = metrics
@@ -122,11 +123,17 @@ def read_pool_lifespan(settings: Settings, database_url: str, running: Sequence[
     return lifespan
 
 
-def middleware(settings: Settings, observers: Sequence[Observer] = ()) -> list[Middleware]:
+def middleware(
+    settings: Settings, observers: Sequence[Observer] = (), replay: OperationReplay | None = None
+) -> list[Middleware]:
     # One layer for all of it (api.pipeline); the persisted queries are put in as the
-    # GraphQL body is read.
+    # GraphQL body is read, and an operation the engine can replay is answered there.
     persisted = PersistedQueries.from_settings(settings)
-    return [Middleware(RequestPipeline, settings=settings, observers=observers, persisted=persisted)]
+    return [
+        Middleware(
+            RequestPipeline, settings=settings, observers=observers, persisted=persisted, replay=replay
+        )
+    ]
 
 
 async def root(request: Request) -> Response:

@@ -32,6 +32,7 @@ from schema.schema import TherapySchema
 
 RETRY_AFTER_SECONDS = "5"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+GRAPHQL_RESPONSE_BYTES = GRAPHQL_RESPONSE.encode()
 FAST_PATH_ENTRIES = 1024
 GET_CACHE_CONTROL = "public, max-age=60"
 EXAMPLES = (Path(__file__).parent / "graphiql_examples.graphql").read_text()
@@ -61,8 +62,6 @@ class GraphQLView(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
-        if scope["method"] == "POST" and await self.send_replay(request, send):
-            return
         try:
             response = await self.run(request)
         except HTTPException as exc:
@@ -181,23 +180,21 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         return query, name, variables or {}
 
-    async def send_replay(self, request: Request, send: Send) -> bool:
+    async def send_replay(self, scope: Scope, operation: dict[str, Any], send: Send) -> bool:
         """Answer by replaying an operation whose plan was answered cleanly before
         (schema.engine): the body PostgreSQL built goes out as it is, in two ASGI messages.
-        False when the operation has no such plan, or the database failed (the full path then
-        answers, and reports a failure with its usual mapping). Replays are bounded by the
-        statement timeout, so no timeout task is needed."""
-        headers = request.headers
-        if headers.get("content-type", "").split(";")[0] != "application/json":
-            return False
-        operation = await self._operation(request)
-        if operation is None:
-            return False
+        `operation` is the request object the guard read and checked (api.guards), so the body
+        is not read or parsed again. False when the operation has no such plan, or the database
+        failed (this view then answers, and reports a failure with its usual mapping). Replays
+        are bounded by the statement timeout, so no timeout task is needed."""
+        query: str = operation["query"]
+        name: str | None = operation.get("operationName")
+        variables: dict[str, Any] = operation.get("variables") or {}
         record = current_request.get()
         if record is not None:  # read here once: the log line need not parse the body again
-            record.operation = operation_name({"query": operation[0], "operationName": operation[1]})
+            record.operation = operation_name({"query": query, "operationName": name})
         try:
-            replayed = await self.engine.replay(*operation, QueryRunner(request.app.state.pool))
+            replayed = await self.engine.replay(query, name, variables, QueryRunner(scope["app"].state.pool))
         except DATABASE_ERRORS:
             return False
         if replayed is None:
@@ -205,10 +202,11 @@ class GraphQLView(GraphQL[Context, None]):
         body = replayed.body
         if record is not None:
             record.note_replay(replayed.extensions)
-        media_type = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in headers.get("accept", "") else "application/json"
+        accept = next((value for key, value in scope["headers"] if key == b"accept"), b"")
+        media_type = GRAPHQL_RESPONSE_BYTES if GRAPHQL_RESPONSE_BYTES in accept else b"application/json"
         raw_headers = [
             (b"content-length", str(len(body)).encode()),
-            (b"content-type", media_type.encode()),
+            (b"content-type", media_type),
             (b"cache-control", b"no-store"),
             (b"x-graphql-execution", b"replay"),
         ]

@@ -278,6 +278,16 @@ class QueryResolver(Protocol):
     def resolve_payload(self, payload: Any) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedRequest:
+    """A request the guard let through: its scope, and for a POST its body and the body's JSON
+    (a GraphQL request object or a batch of them, of the checked shape)."""
+
+    scope: Scope
+    body: bytes | None
+    payload: Any
+
+
 class GraphQLRequestGuard:
     """Reads a POST body within MAX_BODY_BYTES, once: the query a persisted
     query names is put in (`persisted`), then the request's shape is checked before the
@@ -287,15 +297,15 @@ class GraphQLRequestGuard:
         self.bounds = RequestBounds.from_settings(settings)
         self.persisted = persisted
 
-    async def check(self, scope: Scope, receive: Receive) -> tuple[Scope, bytes | None]:
+    async def check(self, scope: Scope, receive: Receive) -> CheckedRequest:
         """The request (a GET's query string with its persisted query put in) and its POST
-        body, checked (None for GET); raises RequestRefused."""
+        body, checked, with the body's JSON (None for GET); raises RequestRefused."""
         method = scope["method"]
         if method == "GET":
             if self.persisted is not None:
                 scope = self.persisted.resolve_get(scope)
             check_query_params(QueryParams(scope.get("query_string", b"")), self.bounds)
-            return scope, None
+            return CheckedRequest(scope, None, None)
         if method != "POST":
             raise RequestRefused(405, "METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"})
         headers = Headers(scope=scope)
@@ -313,7 +323,7 @@ class GraphQLRequestGuard:
         if self.persisted is not None and self.persisted.resolve_payload(payload):
             body = orjson.dumps(payload)
         check_payload(payload, self.bounds)
-        return scope, body
+        return CheckedRequest(scope, body, payload)
 
     def too_large(self, size: int) -> RequestRefused:
         message = f"The request body has {size} bytes; at most {self.bounds.max_body_bytes} are allowed."
