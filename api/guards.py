@@ -308,13 +308,16 @@ class GraphQLRequestGuard:
             return CheckedRequest(scope, None, None)
         if method != "POST":
             raise RequestRefused(405, "METHOD_NOT_ALLOWED", "Use GET or POST.", {"Allow": "GET, POST"})
-        headers = Headers(scope=scope)
-        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
+        content_type = declared = None
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
+            if name == b"content-type" and content_type is None:
+                content_type = value
+            elif name == b"content-length" and declared is None:
+                declared = value
+        if (content_type or b"").split(b";")[0].strip().lower() != b"application/json":
             message = "Send the request as `Content-Type: application/json`."
             raise RequestRefused(415, "UNSUPPORTED_MEDIA_TYPE", message)
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.bounds.max_body_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > self.bounds.max_body_bytes:
             raise self.too_large(int(declared))
         body = await self.read_body(receive)
         if (record := current_request.get()) is not None:

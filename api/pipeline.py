@@ -72,14 +72,16 @@ class RequestPipeline:
         self.minimum_size = settings.compress_min_bytes
         # By (Accept-Encoding sent, Origin sent): the layers the request enters. Without CORS
         # an Origin changes nothing; with it, an answer to a request without one says
-        # `Vary: Origin` (inside compression, where Starlette's CORS would say it).
+        # `Vary: Origin` (inside compression, where Starlette's CORS would say it; without
+        # compression, in the one wrapper every answer passes through: `answering`).
+        self.vary_origin = bool(settings.cors_origins)
         plain: ASGIApp = self.admitted
         with_cors: ASGIApp = self.admitted
         if settings.cors_origins:
             plain = self.admitted_without_origin
             with_cors = cors(self.admitted, settings.cors_origins)
         self.chains: dict[tuple[bool, bool], ASGIApp] = {
-            (False, False): plain,
+            (False, False): self.admitted,
             (True, False): CompressMiddleware(plain, minimum_size=self.minimum_size),
             (False, True): with_cors,
             (True, True): CompressMiddleware(with_cors, minimum_size=self.minimum_size),
@@ -101,18 +103,21 @@ class RequestPipeline:
         opened = self.records.open(scope, incoming_id)
         try:
             with OneDatabaseScope():
-                answering = self.answering(opened.record, send, vary_encoding=not encoding)
+                vary_origin = self.vary_origin and not encoding and not origin
+                answering = self.answering(opened.record, send, not encoding, vary_origin)
                 await self.chains[encoding, origin](scope, receive, answering)
         finally:
             self.records.close(opened, scope.get("query_string", b""))
 
-    def answering(self, record: RequestRecord, send: Send, vary_encoding: bool) -> Send:
+    def answering(self, record: RequestRecord, send: Send, vary_encoding: bool, vary_origin: bool) -> Send:
         """`send`, noting the answer's status in the record and adding its headers: the request
-        id, Server-Timing, and the Vary value of compression when not entered."""
+        id, Server-Timing, and the Vary values of CORS and compression when not entered."""
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers: RawHeaders = message.get("headers", [])
+                if vary_origin:
+                    headers = with_vary(list(headers), b"Origin")
                 if vary_encoding and self.compressible(message, headers):
                     headers = with_vary(headers, b"Accept-Encoding")
                 message["headers"] = [*headers, *self.records.answer_headers(record, message["status"])]
