@@ -297,6 +297,44 @@ async def test_pool_wait_queue_is_bounded(seeded_url: str, settings: Settings) -
         await pool.close()
 
 
+async def test_pool_wait_cancelled_from_outside_is_a_cancellation(
+    seeded_url: str, settings: Settings
+) -> None:
+    """A request cancelled while it waits for a connection (its client went away) ends
+    cancelled, not PoolBusy; a wait that expires leaves its task with no cancellation pending,
+    and the connection it did not get serves the next request."""
+    pool = await read_pool(seeded_url, replace(settings, pool_min_size=1, pool_max_size=1))
+    assert isinstance(pool, ReadPool)
+    pool.acquire_timeout = 5.0
+    try:
+        runner = QueryRunner(pool)
+        holder = asyncio.create_task(runner.fetch("SELECT pg_sleep(0.5)"))
+        await asyncio.sleep(0.1)
+        waiter = asyncio.create_task(runner.fetch("SELECT 1"))
+        await asyncio.sleep(0.05)
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert pool.waiting == 0
+
+        pool.acquire_timeout = 0.1
+
+        async def expires() -> int:
+            with pytest.raises(PoolBusy):
+                await runner.fetch("SELECT 1")
+            task = asyncio.current_task()
+            assert task is not None
+            await asyncio.sleep(0)  # a cancellation still pending would be raised here
+            return task.cancelling()
+
+        assert await asyncio.create_task(expires()) == 0
+        await holder
+        assert await runner.fetchval("SELECT 2") == 2
+        assert pool.waiting == 0
+    finally:
+        await pool.close()
+
+
 async def test_pool_releases_keep_waiters_served(seeded_url: str, settings: Settings) -> None:
     """Released connections come back at once, an open transaction is still rolled back, and
     a task that acquires again right after releasing never starves the tasks waiting."""
