@@ -117,7 +117,7 @@ class RequestPipeline:
             if message["type"] == "http.response.start":
                 headers: RawHeaders = message.get("headers", [])
                 if vary_origin:
-                    headers = with_vary(list(headers), b"Origin")
+                    headers = with_vary(headers, b"Origin")
                 if vary_encoding and self.compressible(message, headers):
                     headers = with_vary(headers, b"Accept-Encoding")
                 message["headers"] = [*headers, *self.records.answer_headers(record, message["status"])]
