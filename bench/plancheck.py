@@ -6,6 +6,8 @@ varied values) runs with in our service: the generic plan of a prepared statemen
   page: at most 100 items per list), and
 - a spill to temporary files (temp blocks read or written by any plan node).
 
+Besides those it checks two broad searches (BROAD: words thousands of texts hold).
+
     .venv/bin/python -m bench.plancheck postgresql://...   # a database already at x100
     .venv/bin/python -m bench.plancheck --build            # builds one (embedded, throwaway)
 
@@ -35,6 +37,12 @@ from db.pool import PLAN_CACHE_MODE
 MAX_SEQ_SCAN_ROWS = 10_000
 VARIED = 3  # varied samples per query besides the repeated request
 SEED = 20261202
+# Searches for words thousands of texts hold (titles at x100): every full-text match is a
+# candidate, so these are where the scoring of candidates could spill.
+BROAD = [
+    ("search", Sample({"query": "her2", "first": 50}, {"query": "her2", "first": 50})),
+    ("search", Sample({"query": "breast cancer", "first": 10}, {"query": "breast cancer", "first": 10})),
+]
 
 TABLE_ROWS = """
 SELECT c.relname, c.reltuples::bigint
@@ -158,6 +166,7 @@ async def samples(connection: asyncpg.Connection, varied: int) -> list[tuple[str
         drawn = await query.sample(connection, random.Random(f"{SEED}/{query.name}"), max(varied, 1) * 10)
         distinct = list({json.dumps(s.ours, sort_keys=True): s for s in drawn}.values())
         chosen += [(query.name, f"varied {i + 1}", s) for i, s in enumerate(distinct[:varied])]
+    chosen += [(name, "broad", sample) for name, sample in BROAD]
     return chosen
 
 
