@@ -28,6 +28,48 @@ class HeadersTooLarge(Exception):
     pass
 
 
+class CoalescingWriter:
+    """A response's transport that sends its status line and headers together with the first
+    bytes of its body: one write (one send to the socket) per response instead of two.
+
+    uvicorn writes the head when the application starts the response and the body when it
+    sends it, in the same turn of the event loop for every answer here; should a body take
+    longer, the head goes out alone at the end of that turn.
+    """
+
+    __slots__ = ("_flush", "_head", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._head: bytes | None = None
+        self._flush: asyncio.Handle | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head + data)
+        elif data.startswith(b"HTTP/1.1 ") and not data.startswith(b"HTTP/1.1 100 "):
+            self._head = data
+            if self._flush is None:
+                self._flush = self._loop.call_soon(self._send_head)
+        else:
+            self._transport.write(data)
+
+    def _send_head(self) -> None:
+        self._flush = None
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self._send_head()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with deadlines for each request's headers and body and a
     size bound for its headers.
@@ -82,6 +124,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # The body's deadline, until the whole request is in (on_message_complete).
         self._header_timer = self.loop.call_later(self.body_timeout_s, self._body_timeout)
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle.transport is self.transport:  # a new request's cycle
+            self.cycle.transport = CoalescingWriter(self.transport, self.loop)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         self._disarm_header_timer()

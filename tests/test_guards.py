@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.server import server_config
+from api.server import CoalescingWriter, server_config
 from config.settings import Settings
 from db.queries import QueryRunner
 from db.readpool import PoolBusy, ReadPool
@@ -242,6 +242,64 @@ async def test_slow_drip_headers_and_body_are_cut_off(seeded_url: str, settings:
         async with httpx.AsyncClient(base_url=f"http://{host}:{port}") as http:
             ok = await http.post("/graphql", json={"query": "{ dataRelease { version } }"})
             assert ok.status_code == 200
+
+
+class _RecordedTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+async def test_a_response_head_goes_out_with_its_body() -> None:
+    """The status line and headers are held until the body's first bytes (one write); a
+    "100 Continue" is not held; a head whose body is late goes out at the end of the turn."""
+    sent = _RecordedTransport()
+    writer = CoalescingWriter(sent, asyncio.get_running_loop())  # type: ignore[arg-type]
+    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    assert sent.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n")
+    writer.write(b"{}")
+    assert sent.writes[1:] == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"]
+    writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+    assert len(sent.writes) == 2
+    await asyncio.sleep(0)
+    assert sent.writes[2:] == [b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"]
+    writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+    writer.close()
+    assert sent.writes[3:] == [b"HTTP/1.1 204 No Content\r\n\r\n"]
+    assert sent.closed
+
+
+async def test_a_client_expecting_100_continue_gets_it_before_sending_the_body(
+    seeded_url: str, settings: Settings
+) -> None:
+    body = b'{"query": "{ dataRelease { version } }"}'
+    head = (
+        b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        b"expect: 100-continue\r\ncontent-length: %d\r\n\r\n" % len(body)
+    )
+    async with serve_guarded(settings, seeded_url) as (host, port):
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            writer.write(head)
+            await writer.drain()
+            interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            assert interim.startswith(b"HTTP/1.1 100 "), interim
+            writer.write(body)
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            assert answer.startswith(b"HTTP/1.1 200 "), answer
+        finally:
+            writer.close()
 
 
 async def test_load_is_shed_with_503_at_once(seeded_url: str, settings: Settings) -> None:
