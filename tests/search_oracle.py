@@ -6,9 +6,14 @@ conditions lose no hit."""
 
 from __future__ import annotations
 
+import random
 import re
+from typing import Any
 
-from bench.statements import OurStatement
+import asyncpg
+
+from bench.queries import SEARCH
+from bench.statements import Compiler, OurStatement
 
 # The candidates CTE: its first part (full text or the whole text, with the `types` filter),
 # then the parts on names, up to the end of the CTE.
@@ -33,3 +38,19 @@ def scoring_every_name(statement: OurStatement) -> OurStatement:
     sql, replaced = CANDIDATES.subn(_every_name, statement.sql)
     assert replaced == 1, "the candidates of search.sql are no longer where this expects them"
     return OurStatement(sql, statement.arguments)
+
+
+async def assert_search_loses_no_hit(url: str, drawn: int, seed: int, picked: list[dict[str, Any]]) -> None:
+    """`drawn` benchmark search texts (typos, words, prefixes) and the `picked` variables answer
+    the same as when every name is scored."""
+    compiler = Compiler()
+    connection = await asyncpg.connect(url)
+    try:
+        samples = [s.ours for s in await SEARCH.sample(connection, random.Random(seed), drawn)]
+        for variables in [*samples, *picked]:
+            statement = compiler.statement(SEARCH.document, variables)
+            answer = await connection.fetchval(statement.sql, *statement.arguments)
+            every_name = scoring_every_name(statement)
+            assert answer == await connection.fetchval(every_name.sql, *every_name.arguments), variables
+    finally:
+        await connection.close()

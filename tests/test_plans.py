@@ -7,18 +7,17 @@ only at that size. At x1 (the curated data): small tables are read by index per 
 from __future__ import annotations
 
 import json
-import random
 
 import asyncpg
 import pytest
 
 from bench.plancheck import check, explain, nodes, report
-from bench.queries import NESTED_WITH_GROUPS, SEARCH
+from bench.queries import NESTED_WITH_GROUPS
 from bench.scale import scale_up
 from bench.statements import Compiler
 from seeds.loader import seed
 from tests.conftest import SEEDS_DIR, Databases, migrated_database
-from tests.search_oracle import scoring_every_name
+from tests.search_oracle import assert_search_loses_no_hit
 from tests.suggestions import SUGGESTION_ROWS, expected_suggestions, hit_key
 
 SUGGEST = """query($p: String!, $first: Int!, $types: [SearchType!]) {
@@ -48,17 +47,8 @@ async def test_benchmark_statements_use_indexes_and_memory_at_x100(x100_url: str
 async def test_search_at_x100_finds_what_scoring_every_name_finds(x100_url: str) -> None:
     """At x100 a query's trigrams reach thousands of names: the trigram similarity search asks
     of candidates (the least a typo within the rule can have) must still let through every hit."""
-    compiler = Compiler()
-    connection = await asyncpg.connect(x100_url)
-    try:
-        samples = [s.ours for s in await SEARCH.sample(connection, random.Random(5), 20)]
-        for variables in [*samples, {"query": "her2", "first": 10}, {"query": "pertuzamab", "first": 10}]:
-            statement = compiler.statement(SEARCH.document, variables)
-            answer = await connection.fetchval(statement.sql, *statement.arguments)
-            every_name = scoring_every_name(statement)
-            assert answer == await connection.fetchval(every_name.sql, *every_name.arguments), variables
-    finally:
-        await connection.close()
+    picked = [{"query": "her2", "first": 10}, {"query": "pertuzamab", "first": 10}]
+    await assert_search_loses_no_hit(x100_url, 20, 5, picked)
 
 
 async def test_typeahead_at_x100_ranks_broad_and_narrow_prefixes_as_stated(x100_url: str) -> None:

@@ -9,10 +9,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.queries import SEARCH
-from bench.statements import Compiler
 from tests.conftest import graphql
-from tests.search_oracle import scoring_every_name
+from tests.search_oracle import assert_search_loses_no_hit
 
 # Broad words, prefixes, IDs, typos and texts in no name, at three page sizes.
 HAND_PICKED = [
@@ -23,18 +21,8 @@ HAND_PICKED = [
 
 
 async def test_index_conditions_lose_no_hit(seeded_url: str) -> None:
-    compiler = Compiler()
-    connection = await asyncpg.connect(seeded_url)
-    try:
-        samples = [s.ours for s in await SEARCH.sample(connection, random.Random(7), 150)]
-        samples += [{"query": text, "first": first} for text in HAND_PICKED for first in (5, 10, 50)]
-        for variables in samples:
-            statement = compiler.statement(SEARCH.document, variables)
-            answer = await connection.fetchval(statement.sql, *statement.arguments)
-            every_name = scoring_every_name(statement)
-            assert answer == await connection.fetchval(every_name.sql, *every_name.arguments), variables
-    finally:
-        await connection.close()
+    picked = [{"query": text, "first": first} for text in HAND_PICKED for first in (5, 10, 50)]
+    await assert_search_loses_no_hit(seeded_url, 150, 7, picked)
 
 
 def _typo(name: str, rng: random.Random) -> str:
