@@ -141,7 +141,9 @@ def markdown(results: Results) -> str:
         f"is measured on every server in turn, {c['rounds']} interleaved rounds of {c['seconds']:g} s with "
         f"{c['clients']} concurrent clients (wrk on loopback; pgbench for PostgreSQL alone), and the tables "
         "give medians over the rounds. Before each measurement the harness waits until PostgreSQL runs no "
-        "other statement.",
+        "other statement. "
+        f"Ours and raw asyncpg hold up to {c.get('pool', 10)} database connections each (the service's default, "
+        "twice the CPUs); PostGraphile holds its own pool's 10.",
         "",
         'req/s counts good answers only: an answer with HTTP status other than 2xx, with `"errors"` in its '
         "body, or a socket error counts as an error. Before timing, each server's answers (the repeated "

@@ -71,6 +71,7 @@ class Run:
                 "rounds": args.rounds,
                 "seconds": args.seconds,
                 "clients": args.clients,
+                "pool": servers.POOL_SIZE,
                 "samples": args.samples,
                 "check_samples": args.check_samples,
                 "check_seconds": args.check_seconds,

@@ -16,7 +16,7 @@ import httpx
 
 from bench import graphile
 from bench.queries import LOOKUP
-from config.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT, default_pool_max_size
 
 OURS = "ours"
 REFERENCE = "ours (reference)"
@@ -24,6 +24,9 @@ RAW = "raw asyncpg"
 GRAPHILE = "PostGraphile v5"
 PGBENCH = "PostgreSQL alone (pgbench)"
 PYTHON = sys.executable
+# Ours and the raw baseline hold the same number of connections: the service's default.
+# PostGraphile keeps its own pool (node-postgres: 10).
+POOL_SIZE = default_pool_max_size()
 
 
 @dataclass
@@ -48,7 +51,12 @@ def free_port() -> int:
 
 
 def servers(database_url: str, node: Path, reference: bool) -> list[Server]:
-    base = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "warning", "DB_POOL_MAX_SIZE": "10"}
+    base = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "warning",
+        "DB_POOL_MAX_SIZE": str(POOL_SIZE),
+    }
     ours = [PYTHON, "-m", "api", "serve", "--port", "{port}"]
     raw = [PYTHON, "-m", "uvicorn", "bench.raw_server:app", "--port", "{port}", "--loop", "uvloop",
            "--http", "httptools", "--no-access-log", "--log-level", "warning"]  # fmt: skip

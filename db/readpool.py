@@ -9,11 +9,13 @@ answered last time and logs one line when that changes, not one traceback per re
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import _PoolConnectionHolderQueue  # type: ignore[attr-defined]
 
 logger = logging.getLogger("db.health")
 
@@ -79,34 +81,54 @@ class DatabaseHealth:
             self.down_since = None
 
 
-async def _get_within(queue: asyncio.LifoQueue[Any], wait: float) -> Any:
-    """`queue.get()` within `wait` seconds, else PoolBusy: asyncio.timeout's cancellation with
-    one timer handle and no Timeout object (half its cost), as every request that waits for a
-    connection runs it. A connection handed over as the wait expires stays in the queue
-    (asyncio.Queue.get leaves it there when cancelled)."""
-    task = asyncio.current_task()
-    assert task is not None
-    cancelling = task.cancelling()  # cancellations asked before: not ours to absorb
-    expired = False
+def _expire(waiter: asyncio.Future[Any], wait: float) -> None:
+    if not waiter.done():
+        waiter.set_exception(PoolBusy(f"no database connection became free within {wait} s"))
 
-    def expire() -> None:
-        nonlocal expired
-        expired = True
-        task.cancel()
 
-    handle = asyncio.get_running_loop().call_later(wait, expire)
-    try:
-        return await queue.get()
-    except asyncio.CancelledError:
-        if expired and task.uncancel() <= cancelling:
-            raise PoolBusy(f"no database connection became free within {wait} s") from None
-        raise
-    finally:
-        handle.cancel()
+class FairHolderQueue(_PoolConnectionHolderQueue):  # type: ignore[misc]
+    """asyncpg's queue of free connections, handing each freed connection to the request that
+    has waited longest. asyncio.Queue wakes a waiter and leaves the connection in the queue until
+    it runs: a request arriving in between takes it, and the woken one queues again at the end,
+    so under load a few requests wait many turns (on 2 cores with 4 connections, p99 of a small
+    query went from about 7 ms to 50-120 ms). Here a connection stays in the queue only while
+    nobody waits, so a new request takes one only when no other waits for it."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+
+    def put_nowait(self, item: Any) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():  # not timed out or cancelled
+                waiter.set_result(item)
+                return
+        super().put_nowait(item)
+
+    async def take(self, wait: float | None) -> Any:
+        """A free connection, waiting at most `wait` seconds (None: no bound), else PoolBusy."""
+        if not self.empty():
+            return self.get_nowait()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
+        self.waiters.append(waiter)
+        handle = None if wait is None else loop.call_later(wait, _expire, waiter, wait)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self.put_nowait(waiter.result())  # handed over as the request was cancelled: pass it on
+            raise
+        finally:
+            if handle is not None:
+                handle.cancel()
 
 
 class ReadPool(asyncpg.Pool):
     """asyncpg's pool with a bounded wait for a connection and the database's health."""
+
+    _queue: Any  # asyncpg's queue of free connections, a FairHolderQueue once initialised
 
     def __init__(
         self, dsn: str, *, max_waiting: int | None, acquire_timeout: float | None, **kwargs: Any
@@ -135,7 +157,7 @@ class ReadPool(asyncpg.Pool):
         if self._closing:  # type: ignore[attr-defined]
             raise asyncpg.InterfaceError("pool is closing")
         self._check_init()  # type: ignore[attr-defined]
-        queue: asyncio.LifoQueue[Any] = self._queue  # type: ignore[attr-defined]
+        queue: FairHolderQueue = self._queue
         if queue.empty() and self.max_waiting is not None and self.waiting >= self.max_waiting:
             raise PoolBusy(f"{self.waiting} requests already wait for a database connection")
         holder = await self._wait_for_free(queue, timeout)
@@ -148,16 +170,22 @@ class ReadPool(asyncpg.Pool):
         holder._timeout = timeout  # asyncpg applies it to the release, as its own _acquire does
         return proxy
 
-    async def _wait_for_free(self, queue: asyncio.LifoQueue[Any], timeout: float | None) -> Any:  # noqa: ASYNC109
+    async def _initialize(self) -> None:
+        await super()._initialize()  # type: ignore[misc]
+        queue = self._queue
+        fair = FairHolderQueue(maxsize=queue.maxsize)
+        while not queue.empty():
+            fair.put_nowait(queue.get_nowait())
+        fair._queue.reverse()  # the same order as asyncpg's (LIFO)
+        self._queue = fair
+
+    async def _wait_for_free(self, queue: FairHolderQueue, timeout: float | None) -> Any:  # noqa: ASYNC109
         if not queue.empty():
-            return queue.get_nowait()  # a free connection: no wait to bound (as queue.get would)
+            return queue.get_nowait()  # a free connection: no wait to bound
         bounds = [t for t in (self.acquire_timeout, timeout) if t is not None]
-        wait = min(bounds) if bounds else None
         self.waiting += 1
         try:
-            if wait is None:
-                return await queue.get()
-            return await _get_within(queue, wait)
+            return await queue.take(min(bounds) if bounds else None)
         finally:
             self.waiting -= 1
 
@@ -176,12 +204,8 @@ class ReadPool(asyncpg.Pool):
         holder._timeout = None
         con._listeners.clear()  # as asyncpg's Connection._reset
         con._log_listeners.clear()
-        holder._release()  # back in the queue, which wakes the first request waiting for it
+        holder._release()  # to the request waiting longest, or back in the queue (FairHolderQueue)
         holder._setup_inactive_callback()
-        if self.waiting:
-            # That request runs first: this task cannot take the connection back for a
-            # statement of its own before it (as with asyncpg's release).
-            await asyncio.sleep(0)
 
     def _quick_release(self, holder: Any, con: Any) -> bool:
         protocol = con._protocol

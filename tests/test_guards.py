@@ -20,7 +20,7 @@ from api.app import create_app
 from api.server import CoalescingWriter, server_config
 from config.settings import Settings
 from db.queries import QueryRunner
-from db.readpool import PoolBusy, ReadPool
+from db.readpool import FairHolderQueue, PoolBusy, ReadPool
 from tests.conftest import _free_port, read_pool
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -419,6 +419,49 @@ async def test_pool_releases_keep_waiters_served(seeded_url: str, settings: Sett
         assert pool.waiting == 0
     finally:
         await pool.close()
+
+
+class _Holder:
+    """A free connection as the queue sees it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def is_connected(self) -> bool:
+        return True
+
+
+async def test_a_freed_connection_goes_to_the_request_waiting_longest() -> None:
+    """Freed connections go to the waiting requests in arrival order and are never left in the
+    queue for a newer request to take first; one handed to a request cancelled before it ran
+    passes on to the next; a wait that expires raises PoolBusy and takes nothing."""
+    queue = FairHolderQueue()
+    got: list[tuple[str, str]] = []
+
+    async def take(name: str, wait: float = 5.0) -> None:
+        got.append((name, (await queue.take(wait)).name))
+
+    first = asyncio.create_task(take("first"))
+    await asyncio.sleep(0)
+    cancelled = asyncio.create_task(take("cancelled"))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(take("second"))
+    await asyncio.sleep(0)
+    queue.put_nowait(_Holder("a"))
+    assert queue.empty()  # handed to "first", not left for whoever asks before it runs
+    queue.put_nowait(_Holder("b"))
+    cancelled.cancel()  # "b" was handed to it: it must reach "second"
+    await asyncio.gather(first, second)
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert got == [("first", "a"), ("second", "b")]
+
+    with pytest.raises(PoolBusy):
+        await take("expires", 0.01)
+    queue.put_nowait(_Holder("c"))  # nobody waits any more: it stays free
+    assert not queue.empty()
+    await take("newcomer")
+    assert got[-1] == ("newcomer", "c")
 
 
 async def test_pool_busy_answers_503(seeded_url: str, settings: Settings) -> None:
