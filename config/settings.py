@@ -47,7 +47,7 @@ def default_pool_max_size() -> int:
     PostgreSQL's CPUs too), at least 2. A statement runs on one core; connections beyond what
     the cores can run make statements share the cores inside PostgreSQL, which stretches the
     slow ones, instead of waiting their turn here (on 2 cores at x100 data, search p99 was
-    about 44 ms with 4 connections and about 60 ms with 10, at the same requests per second)."""
+    34-35 ms with 4 connections and 55-61 ms with 10, at about the same requests per second)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return max(2, 2 * cpus)
 
