@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 from typing import Any
@@ -81,6 +82,10 @@ class DatabaseHealth:
             self.down_since = None
 
 
+def _handed_over(waiter: asyncio.Future[Any]) -> bool:
+    return waiter.done() and not waiter.cancelled() and waiter.exception() is None
+
+
 def _expire(waiter: asyncio.Future[Any], wait: float) -> None:
     if not waiter.done():
         waiter.set_exception(PoolBusy(f"no database connection became free within {wait} s"))
@@ -117,12 +122,15 @@ class FairHolderQueue(_PoolConnectionHolderQueue):  # type: ignore[misc]
         try:
             return await waiter
         except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+            if _handed_over(waiter):
                 self.put_nowait(waiter.result())  # handed over as the request was cancelled: pass it on
             raise
         finally:
             if handle is not None:
                 handle.cancel()
+            if not _handed_over(waiter):  # expired or cancelled: out of the line at once
+                with contextlib.suppress(ValueError):  # unless a release passed over it already
+                    self.waiters.remove(waiter)
 
 
 class ReadPool(asyncpg.Pool):

@@ -434,7 +434,7 @@ class _Holder:
 async def test_a_freed_connection_goes_to_the_request_waiting_longest() -> None:
     """Freed connections go to the waiting requests in arrival order and are never left in the
     queue for a newer request to take first; one handed to a request cancelled before it ran
-    passes on to the next; a wait that expires raises PoolBusy and takes nothing."""
+    passes on to the next; a wait that expires raises PoolBusy, leaves the line and takes nothing."""
     queue = FairHolderQueue()
     got: list[tuple[str, str]] = []
 
@@ -458,6 +458,7 @@ async def test_a_freed_connection_goes_to_the_request_waiting_longest() -> None:
 
     with pytest.raises(PoolBusy):
         await take("expires", 0.01)
+    assert not queue.waiters  # out of the line at once, not at the next release
     queue.put_nowait(_Holder("c"))  # nobody waits any more: it stays free
     assert not queue.empty()
     await take("newcomer")
