@@ -180,11 +180,8 @@ class ReadPool(asyncpg.Pool):
 
     async def _initialize(self) -> None:
         await super()._initialize()  # type: ignore[misc]
-        queue = self._queue
-        fair = FairHolderQueue(maxsize=queue.maxsize)
-        while not queue.empty():
-            fair.put_nowait(queue.get_nowait())
-        fair._queue.reverse()  # the same order as asyncpg's (LIFO)
+        fair = FairHolderQueue(maxsize=self._queue.maxsize)
+        fair._queue.extend(self._queue._queue)  # the same connections in the same order
         self._queue = fair
 
     async def _wait_for_free(self, queue: FairHolderQueue, timeout: float | None) -> Any:  # noqa: ASYNC109
