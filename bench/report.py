@@ -142,7 +142,7 @@ def markdown(results: Results) -> str:
         f"{c['clients']} concurrent clients (wrk on loopback; pgbench for PostgreSQL alone), and the tables "
         "give medians over the rounds. Before each measurement the harness waits until PostgreSQL runs no "
         "other statement. "
-        f"Ours and raw asyncpg hold up to {c.get('pool', 10)} database connections each (the service's default, "
+        f"Ours and raw asyncpg hold up to {c.get('pool', 10)} database connections each (`DB_POOL_MAX_SIZE`, "
         "twice the CPUs); PostGraphile holds its own pool's 10.",
         "",
         'req/s counts good answers only: an answer with HTTP status other than 2xx, with `"errors"` in its '

@@ -42,16 +42,6 @@ def _origins(value: str | None) -> tuple[str, ...]:
     return _list(value)
 
 
-def default_pool_max_size() -> int:
-    """DB_POOL_MAX_SIZE when unset: twice the CPUs this process may use (the embedded
-    PostgreSQL's CPUs too), at least 2. A statement runs on one core; connections beyond what
-    the cores can run make statements share the cores inside PostgreSQL, which stretches the
-    slow ones, instead of waiting their turn here (on 2 cores at x100 data, search p99 was
-    34-35 ms with 4 connections and 55-61 ms with 10, at about the same requests per second)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(2, 2 * cpus)
-
-
 PERSISTED_QUERY_MODES = ("apq", "trusted", "off")
 
 
@@ -174,7 +164,7 @@ class Settings:
             port=int(env.get("PORT", "8000")),
             log_level=env.get("LOG_LEVEL", "info"),
             pool_min_size=int(env.get("DB_POOL_MIN_SIZE", "1")),
-            pool_max_size=int(env.get("DB_POOL_MAX_SIZE") or default_pool_max_size()),
+            pool_max_size=int(env.get("DB_POOL_MAX_SIZE", "10")),
             statement_timeout_ms=int(env.get("DB_STATEMENT_TIMEOUT_MS", "5000")),
             graphiql=_bool(env.get("GRAPHIQL"), True),
             cors_origins=_origins(env.get("CORS_ORIGINS")),
